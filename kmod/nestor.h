@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nestor internals shared by the module's files.
+ */
+#ifndef NESTOR_INTERNAL_H
+#define NESTOR_INTERNAL_H
+
+#include <linux/types.h>
+#include <linux/list.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/atomic.h>
+#include <linux/kvm_host.h>
+#include <uapi/linux/nestor.h>
+
+#include "exit_decode.h"
+
+#define NESTOR_MODULE_VERSION	"0.1.0"
+
+/* ------------------------------------------------------------------ */
+/* arch backends (vmx.c, svm.c)                                        */
+/* ------------------------------------------------------------------ */
+
+struct nestor_arch_ops {
+	const char *name;
+	u32 isa;			/* enum nestor_backend */
+	const char *module;		/* "kvm_intel" / "kvm_amd" */
+	/* Function whose entry the divert hook sits on. */
+	const char *divert_symbol;
+	/*
+	 * Function that calls divert_symbol for real hardware exits: calls
+	 * from anywhere else (SVM's emulator intercept checks) are left alone.
+	 */
+	const char *exit_caller_symbol;
+	/*
+	 * Whether KVM's kvm_nested_vmexit tracepoint fires before the divert
+	 * point (SVM), so a completed exit was already counted as seen.
+	 */
+	bool exit_traced_before_divert;
+
+	/* Resolve symbols and layouts; an error names what is missing. */
+	int (*init)(void);
+	/* Exit reason of the current L2 exit, cheap: used on every exit. */
+	u32 (*exit_reason)(struct kvm_vcpu *vcpu);
+	/* Raw exit information for decoding (only for claimed kinds). */
+	void (*exit_raw)(struct kvm_vcpu *vcpu, struct nestor_exit_raw *raw);
+	/* L2's current CR3. */
+	u64 (*guest_cr3)(struct kvm_vcpu *vcpu);
+};
+
+extern const struct nestor_arch_ops nestor_vmx_ops;
+extern const struct nestor_arch_ops nestor_svm_ops;
+extern const struct nestor_arch_ops *nestor_arch;
+
+/* BTF layout checks (layout.c). */
+int nestor_layout_member_offset(const char *module, const char *struct_name,
+				const char *member, u32 *offset_bytes);
+int nestor_layout_check_func(const char *module, const char *func,
+			     const char *ret_name, int nr_params,
+			     const char *const *param_names);
+int nestor_layout_check_tracepoint(const char *tp, int nr_args,
+				   const char *const *arg_names);
+int nestor_layout_init(void);
+void nestor_layout_exit(void);
+
+/* Symbol addresses through kprobes' lookup (ksym.c). */
+unsigned long nestor_ksym_lookup(const char *name);
+int nestor_ksym_size(unsigned long addr, unsigned long *size);
+
+/* ------------------------------------------------------------------ */
+/* registry (registry.c)                                               */
+/* ------------------------------------------------------------------ */
+
+#define NESTOR_CTX_VCPUS	8
+#define NESTOR_MAX_VCPU_ID	4096
+
+struct nestor_ctx_vcpu {
+	u32 vcpu_id;			/* valid when cr3_changes != 0 or used */
+	bool used;
+	u64 cr3;
+	u64 cr3_changes;
+};
+
+struct nestor_vm;
+
+struct nestor_l2ctx {
+	struct hlist_node hnode;	/* registry hash, by key */
+	struct list_head vm_node;	/* nestor_vm.ctxs */
+	struct nestor_vm *vm;
+	refcount_t ref;
+	u32 id;
+	u32 isa;
+	u64 vmcs12;
+	u64 root;
+	bool tdp;
+	bool dead;
+	u64 first_seen_ns;
+	u64 last_seen_ns;
+	atomic64_t entries;
+	spinlock_t vcpu_lock;		/* vcpus[] */
+	struct nestor_ctx_vcpu vcpus[NESTOR_CTX_VCPUS];
+	/* [slot][0]: total, [1]: reflected, [2]: completed by nestor */
+	atomic64_t (*exits)[3];
+	struct rcu_head rcu;
+};
+
+struct nestor_vm {
+	struct hlist_node hnode;	/* by kvm pointer */
+	struct list_head node;		/* registry list, in id order */
+	const struct kvm *kvm;		/* a key: never dereferenced */
+	u32 id;
+	pid_t pid;
+	struct list_head ctxs;
+	struct list_head vcpus;
+	unsigned long vcpu_ids[BITS_TO_LONGS(NESTOR_MAX_VCPU_ID)];
+	struct rcu_head rcu;
+};
+
+int nestor_registry_init(void);
+void nestor_registry_exit(void);
+void nestor_registry_vm_destroyed(const struct kvm *kvm);
+u64 nestor_registry_alloc_failures(void);
+
+/* Current L2 context of a vCPU, with a reference; NULL when none. */
+struct nestor_l2ctx *nestor_ctx_get_current(struct kvm_vcpu *vcpu);
+struct nestor_l2ctx *nestor_ctx_get_by_id(u32 id);
+void nestor_ctx_put(struct nestor_l2ctx *ctx);
+/* Count an exit that nestor completed in L0. */
+void nestor_ctx_count_completed(struct nestor_l2ctx *ctx, u32 reason,
+				bool count_seen);
+
+/* Exit-reason slots for the per-context counters. */
+#define NESTOR_EXIT_SLOTS	209
+int nestor_exit_slot(u32 isa, u32 reason);
+u32 nestor_exit_slot_reason(u32 isa, int slot);
+
+/* Iteration for netlink dumps: callbacks run under the registry lock. */
+typedef int (*nestor_vm_fn)(const struct nestor_vm *vm, void *arg);
+typedef int (*nestor_ctx_fn)(const struct nestor_l2ctx *ctx, void *arg);
+int nestor_registry_for_each_vm(u32 start_id, nestor_vm_fn fn, void *arg,
+				u32 *next_id);
+int nestor_registry_for_each_ctx(u32 start_id, nestor_ctx_fn fn, void *arg,
+				 u32 *next_id);
+/* Snapshot the per-vCPU CR3 slots of a context. */
+int nestor_ctx_vcpus(const struct nestor_l2ctx *ctx,
+		     struct nestor_ctx_vcpu *out);
+
+extern unsigned int nestor_idle_expiry_ms;
+
+/* ------------------------------------------------------------------ */
+/* divert hook and claims (hook.c)                                     */
+/* ------------------------------------------------------------------ */
+
+enum nestor_claim_result {
+	NESTOR_PASS,			/* not ours after all: KVM decides */
+	NESTOR_COMPLETED,		/* done in L0: resume L2 */
+};
+
+struct nestor_exit_ctx {
+	struct kvm_vcpu *vcpu;
+	struct nestor_l2ctx *ctx;
+	struct nestor_exit exit;
+};
+
+struct nestor_claim {
+	struct list_head node;
+	enum nestor_exit_kind kind;
+	u32 l2_id;			/* 0: every L2 context */
+	u32 port_first, port_last;	/* NESTOR_EXIT_IO */
+	u64 leaf;			/* NESTOR_EXIT_HYPERCALL: RAX */
+	/* Called under RCU; may not sleep. */
+	enum nestor_claim_result (*handle)(struct nestor_exit_ctx *ec,
+					   void *priv);
+	void *priv;
+};
+
+int nestor_hook_init(void);
+void nestor_hook_exit(void);
+bool nestor_hook_armed(void);
+int nestor_claim_add(struct nestor_claim *claim);
+void nestor_claim_del(struct nestor_claim *claim);
+
+/* Register helpers for claim handlers: they complete the exit. */
+u64 nestor_reg_read(struct kvm_vcpu *vcpu, int reg);
+void nestor_reg_write(struct kvm_vcpu *vcpu, int reg, u64 val);
+int nestor_skip_instruction(struct kvm_vcpu *vcpu);
+
+/* ------------------------------------------------------------------ */
+/* services, user interfaces                                           */
+/* ------------------------------------------------------------------ */
+
+int nestor_hypercall_init(void);
+void nestor_hypercall_exit(void);
+bool nestor_hypercall_claimed(void);
+
+int nestor_chardev_init(void);
+void nestor_chardev_exit(void);
+
+int nestor_genl_init(void);
+void nestor_genl_exit(void);
+void nestor_genl_notify_ctx(u8 cmd, const struct nestor_l2ctx *ctx,
+			    u64 old_root);
+void nestor_genl_notify_vm_gone(u32 vm_id);
+
+u64 nestor_features(void);
+
+#endif /* NESTOR_INTERNAL_H */

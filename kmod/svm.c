@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AMD SVM backend.  Exit information is in the VMCB (vmcb02 while L2 runs),
+ * whose layout is architectural and public (asm/svm.h); only the place of
+ * the VMCB pointer inside KVM's private struct vcpu_svm comes from BTF.
+ */
+#include <linux/kernel.h>
+#include <asm/svm.h>
+
+#include "nestor.h"
+
+static u32 svm_vmcb_offset;
+
+static struct vmcb *svm_vmcb(struct kvm_vcpu *vcpu)
+{
+	return *(struct vmcb **)((u8 *)vcpu + svm_vmcb_offset);
+}
+
+static int svm_init(void)
+{
+	static const char *const handled_params[] = { "struct vcpu_svm *" };
+	u32 off;
+	int err;
+
+	err = nestor_layout_check_func("kvm_amd", "nested_svm_exit_handled",
+				       "s32", 1, handled_params);
+	if (err)
+		return err;
+	/* to_svm() is a container_of: vcpu must come first. */
+	err = nestor_layout_member_offset("kvm_amd", "vcpu_svm", "vcpu", &off);
+	if (err)
+		return err;
+	if (off) {
+		pr_err("nestor: kvm_amd: vcpu_svm.vcpu is at %u, expected 0\n",
+		       off);
+		return -EINVAL;
+	}
+	return nestor_layout_member_offset("kvm_amd", "vcpu_svm", "vmcb",
+					   &svm_vmcb_offset);
+}
+
+static u32 svm_exit_reason(struct kvm_vcpu *vcpu)
+{
+	return svm_vmcb(vcpu)->control.exit_code;
+}
+
+static void svm_exit_raw(struct kvm_vcpu *vcpu, struct nestor_exit_raw *raw)
+{
+	struct vmcb *vmcb = svm_vmcb(vcpu);
+
+	raw->isa = NESTOR_BACKEND_SVM;
+	raw->reason = vmcb->control.exit_code;
+	raw->info1 = vmcb->control.exit_info_1;
+	raw->info2 = vmcb->control.exit_info_2;
+	/* KVM copies the VMCB's RAX into regs[] after every VMRUN. */
+	raw->rax = vcpu->arch.regs[VCPU_REGS_RAX];
+}
+
+static u64 svm_guest_cr3(struct kvm_vcpu *vcpu)
+{
+	/*
+	 * svm_handle_exit() refreshes arch.cr3 from the VMCB with NPT, before
+	 * the nested-exit tracepoint; without NPT, CR3 writes exit anyway.
+	 */
+	return vcpu->arch.cr3;
+}
+
+const struct nestor_arch_ops nestor_svm_ops = {
+	.name = "svm",
+	.isa = NESTOR_BACKEND_SVM,
+	.module = "kvm_amd",
+	.divert_symbol = "nested_svm_exit_handled",
+	/*
+	 * Also called by svm_check_intercept() (the emulator) and the
+	 * selective-CR0 check, which are not exits: only this caller is.
+	 */
+	.exit_caller_symbol = "svm_handle_exit",
+	.exit_traced_before_divert = true,
+	.init = svm_init,
+	.exit_reason = svm_exit_reason,
+	.exit_raw = svm_exit_raw,
+	.guest_cr3 = svm_guest_cr3,
+};

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * libnestor: a thin wrapper over /dev/nestor and the "nestor" generic
+ * netlink family.  Every call returns 0 or a negative errno; the caller
+ * turns it into a message with nestor_strerror(), and may add the detail
+ * of nestor_last_error() (the kernel's extack message, or what was wrong
+ * with a reply).
+ *
+ * Errors with a fixed meaning in this library:
+ *   -ENODEV   the nestor module is not loaded (no /dev/nestor, or no
+ *             "nestor" generic netlink family)
+ *   -EPERM, -EACCES  no permission: /dev/nestor needs CAP_SYS_ADMIN, the
+ *             netlink operations and the events group need CAP_NET_ADMIN
+ *   -ENOENT   no such L2 context
+ *   -EINVAL   a malformed argument (e.g. an L2 name)
+ *   -EPROTO   a reply from the module that this library cannot use
+ *   -ENOTCONN the handle was opened without the channel the call needs
+ *   -ETIMEDOUT, -ENOBUFS  nestor_event_next(): no event in time, events lost
+ *
+ * Not thread-safe: use one handle per thread.
+ */
+#ifndef LIBNESTOR_H
+#define LIBNESTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/nestor.h>
+
+struct nestor;
+
+/* A vCPU's view of one L2 context. */
+struct nestor_l2_vcpu {
+	uint32_t vcpu_id;
+	uint64_t cr3;
+	uint64_t cr3_changes;
+};
+
+struct nestor_l2 {
+	uint32_t id;		/* context id, never reused while loaded */
+	uint32_t vm_id;
+	uint32_t vm_pid;
+	uint32_t isa;		/* enum nestor_backend */
+	uint64_t vmcs12;	/* vmcs12 / vmcb12 gpa in L1 */
+	uint64_t nested_root;	/* EPTP / nCR3 */
+	int tdp;		/* L1 uses EPT/NPT for this L2 */
+	uint64_t first_seen_ns;	/* CLOCK_BOOTTIME */
+	uint64_t last_seen_ns;	/* CLOCK_BOOTTIME */
+	uint64_t entries;
+	size_t nr_vcpus;
+	struct nestor_l2_vcpu *vcpus;
+};
+
+struct nestor_vm {
+	uint32_t id;
+	uint32_t pid;
+	size_t nr_vcpus;
+	uint32_t *vcpu_ids;
+};
+
+struct nestor_exit_count {
+	uint32_t reason;
+	uint64_t total;
+	uint64_t reflected;
+	uint64_t nestor;
+};
+
+struct nestor_stats {
+	uint32_t l2_id;
+	size_t nr_exits;
+	struct nestor_exit_count *exits;	/* sorted by reason */
+	uint32_t isa;	/* enum nestor_backend; NONE if the reply had none */
+};
+
+struct nestor_version_info {
+	uint32_t uapi_version;
+	uint32_t backend;
+	uint64_t features;
+	char module_version[32];
+};
+
+/* What nestor_open_flags() opens. */
+#define NESTOR_OPEN_DEV		(1U << 0)	/* /dev/nestor (CAP_SYS_ADMIN) */
+#define NESTOR_OPEN_GENL	(1U << 1)	/* netlink (CAP_NET_ADMIN) */
+
+/* Opens /dev/nestor and the netlink family.  *err gets a negative errno. */
+struct nestor *nestor_open(int *err);
+/*
+ * Opens only the channels in @flags (NESTOR_OPEN_*), so that a caller with
+ * only CAP_NET_ADMIN can still use the netlink calls.  Calls that need a
+ * channel that was not opened return -ENOTCONN.
+ */
+struct nestor *nestor_open_flags(unsigned int flags, int *err);
+void nestor_close(struct nestor *n);
+
+/*
+ * Detail of the last failed call on @n: the kernel's extack message
+ * ("kernel: ...") or what the library found wrong.  Never NULL; "" when
+ * there is no detail.  Valid until the next call on @n.
+ */
+const char *nestor_last_error(const struct nestor *n);
+
+/* Version through the ioctl and through netlink (they must agree). */
+int nestor_version_ioctl(struct nestor *n, struct nestor_version_info *out);
+int nestor_version_genl(struct nestor *n, struct nestor_version_info *out);
+
+/* Snapshot of the registry; free with nestor_free_list(). */
+int nestor_list(struct nestor *n, struct nestor_vm **vms, size_t *nr_vms,
+		struct nestor_l2 **l2s, size_t *nr_l2s);
+void nestor_free_list(struct nestor_vm *vms, size_t nr_vms,
+		      struct nestor_l2 *l2s, size_t nr_l2s);
+
+/* One L2 context (GET_L2 doit); -ENOENT when it does not exist. */
+int nestor_l2_get(struct nestor *n, uint32_t l2_id, struct nestor_l2 *out);
+void nestor_free_l2(struct nestor_l2 *l2);
+
+/* Exit counts of one L2 context; -ENOENT when it does not exist. */
+int nestor_stats(struct nestor *n, uint32_t l2_id, struct nestor_stats *out);
+void nestor_free_stats(struct nestor_stats *s);
+
+/*
+ * Resolves a user's name for an L2 ("7", "l2:7") to a context id.
+ * -EINVAL for a malformed name, -ENOENT when no such L2 exists.
+ */
+int nestor_resolve_l2(struct nestor *n, const char *name, uint32_t *l2_id);
+/*
+ * Syntax check only, without asking the kernel: 0 and *l2_id for a name
+ * that is a context id ("7", "l2:7"), -EINVAL for a malformed name.
+ * Lets a tool tell a usage error from a missing L2 before it opens anything.
+ */
+int nestor_parse_l2_name(const char *name, uint32_t *l2_id);
+
+/* Event subscription on the "events" group. */
+struct nestor_event {
+	uint8_t cmd;		/* NESTOR_CMD_L2_NEW, ... */
+	uint32_t vm_id;
+	uint32_t l2_id;
+	uint64_t vmcs12;
+	uint64_t nested_root;
+	uint64_t old_root;
+};
+/* -EPERM without CAP_NET_ADMIN. */
+int nestor_events_subscribe(struct nestor *n);
+/*
+ * Waits up to timeout_ms (-1: forever); -ETIMEDOUT when none came,
+ * -ENOBUFS when the socket overran and events were lost (the subscription
+ * stays valid: the caller should re-read the registry with nestor_list()).
+ */
+int nestor_event_next(struct nestor *n, struct nestor_event *ev, int timeout_ms);
+
+const char *nestor_strerror(int err);
+/* "vmx", "svm", "none", or "unknown". */
+const char *nestor_backend_name(uint32_t backend);
+/* Name of an event command ("L2_NEW"), or NULL for an unknown one. */
+const char *nestor_event_name(uint8_t cmd);
+/*
+ * Name of an exit reason for the backend ("IO_INSTRUCTION", "VMMCALL"):
+ * VMX basic exit reasons (bits 15:0 of the exit reason) or SVM exit codes.
+ * Never NULL: "UNKNOWN" for a reason the tables do not have.
+ */
+const char *nestor_exit_name(uint32_t backend, uint32_t reason);
+
+#endif /* LIBNESTOR_H */
