@@ -12,14 +12,8 @@
 #ifdef __KERNEL__
 #include <linux/types.h>
 #else
-#include <stdint.h>
-#include <stddef.h>
-#include <stdbool.h>
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef int32_t s32;
-typedef uint64_t u64;
+/* Userspace unit tests: selftests/unit/kernel_types.h */
+#include "kernel_types.h"
 #endif
 
 struct nestor_btf {

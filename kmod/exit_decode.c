@@ -9,22 +9,22 @@
 
 /* VMX exit reason: bits 15:0 are the basic reason, bit 31 entry failure. */
 #define VMX_BASIC_REASON(r)	((r) & 0xffff)
-#define VMX_ENTRY_FAILURE	(1u << 31)
+#define VMX_ENTRY_FAILURE	BIT(31)
 
 /* VMX I/O exit qualification. */
 #define VMX_IO_SIZE_MASK	0x7	/* size - 1: 0, 1 or 3 */
-#define VMX_IO_IN		(1u << 3)
-#define VMX_IO_STRING		(1u << 4)
-#define VMX_IO_REP		(1u << 5)
+#define VMX_IO_IN		BIT(3)
+#define VMX_IO_STRING		BIT(4)
+#define VMX_IO_REP		BIT(5)
 #define VMX_IO_PORT_SHIFT	16
 
 /* SVM IOIO EXITINFO1. */
-#define SVM_IO_IN		(1u << 0)
-#define SVM_IO_STRING		(1u << 2)
-#define SVM_IO_REP		(1u << 3)
-#define SVM_IO_SZ8		(1u << 4)
-#define SVM_IO_SZ16		(1u << 5)
-#define SVM_IO_SZ32		(1u << 6)
+#define SVM_IO_IN		BIT(0)
+#define SVM_IO_STRING		BIT(2)
+#define SVM_IO_REP		BIT(3)
+#define SVM_IO_SZ8		BIT(4)
+#define SVM_IO_SZ16		BIT(5)
+#define SVM_IO_SZ32		BIT(6)
 #define SVM_IO_PORT_SHIFT	16
 
 enum nestor_exit_kind nestor_exit_kind_of(u32 isa, u32 reason)

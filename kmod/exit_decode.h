@@ -8,14 +8,11 @@
 #define NESTOR_EXIT_DECODE_H
 
 #ifdef __KERNEL__
+#include <linux/bits.h>
 #include <linux/types.h>
 #else
-#include <stdint.h>
-#include <stdbool.h>
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
+/* Userspace unit tests: selftests/unit/kernel_types.h */
+#include "kernel_types.h"
 #endif
 
 /* Architectural exit codes this file needs (SDM Appendix C, APM 15.9). */

@@ -274,8 +274,7 @@ static int dump_vm(struct sk_buff *skb, struct netlink_callback *cb)
 
 	if (cb->args[1])
 		return 0;
-	err = nestor_registry_for_each_vm(cb->args[0], dump_vm_one, &a,
-					  &next_id);
+	err = nestor_registry_walk_vms(cb->args[0], dump_vm_one, &a, &next_id);
 	return dump_finish(skb, cb, err, next_id);
 }
 
@@ -287,8 +286,8 @@ static int dump_l2(struct sk_buff *skb, struct netlink_callback *cb)
 
 	if (cb->args[1])
 		return 0;
-	err = nestor_registry_for_each_ctx(cb->args[0], dump_l2_one, &a,
-					   &next_id);
+	err = nestor_registry_walk_ctxs(cb->args[0], dump_l2_one, &a,
+					&next_id);
 	return dump_finish(skb, cb, err, next_id);
 }
 

@@ -125,8 +125,8 @@ int nestor_layout_member_offset(const char *module, const char *struct_name,
 }
 
 static int check_btf_signature(const struct nestor_btf *btf, u32 id,
-			   const char *what, const char *ret_name,
-			   int nr_params, const char *const *param_names)
+			       const char *what, const char *ret_name,
+			       int nr_params, const char *const *param_names)
 {
 	char ret[48], params[12][48];
 	int n, i;

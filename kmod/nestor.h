@@ -134,13 +134,18 @@ void nestor_ctx_count_completed(struct nestor_l2ctx *ctx, u32 reason,
 int nestor_exit_slot(u32 isa, u32 reason);
 u32 nestor_exit_slot_reason(u32 isa, int slot);
 
-/* Iteration for netlink dumps: callbacks run under the registry lock. */
-typedef int (*nestor_vm_fn)(const struct nestor_vm *vm, void *arg);
-typedef int (*nestor_ctx_fn)(const struct nestor_l2ctx *ctx, void *arg);
-int nestor_registry_for_each_vm(u32 start_id, nestor_vm_fn fn, void *arg,
-				u32 *next_id);
-int nestor_registry_for_each_ctx(u32 start_id, nestor_ctx_fn fn, void *arg,
-				 u32 *next_id);
+/*
+ * Iteration for netlink dumps, from @start_id on; callbacks run under the
+ * registry lock.  A callback's error stops the walk and *next_id names the
+ * entry to resume at.
+ */
+int nestor_registry_walk_vms(u32 start_id,
+			     int (*fn)(const struct nestor_vm *vm, void *arg),
+			     void *arg, u32 *next_id);
+int nestor_registry_walk_ctxs(u32 start_id,
+			      int (*fn)(const struct nestor_l2ctx *ctx,
+					void *arg),
+			      void *arg, u32 *next_id);
 /* Snapshot the per-vCPU CR3 slots of a context. */
 int nestor_ctx_vcpus(const struct nestor_l2ctx *ctx,
 		     struct nestor_ctx_vcpu *out);

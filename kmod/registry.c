@@ -24,9 +24,10 @@ module_param_named(idle_expiry_ms, nestor_idle_expiry_ms, uint, 0644);
 MODULE_PARM_DESC(idle_expiry_ms,
 		 "An L2 context not entered for this long is retired (ms)");
 
-extern struct tracepoint __tracepoint_kvm_nested_vmenter;
-extern struct tracepoint __tracepoint_kvm_nested_vmexit;
-extern struct tracepoint __tracepoint_kvm_nested_vmexit_inject;
+/* Exported by kvm.ko, but declared only in its private trace.h. */
+DECLARE_TRACEPOINT(kvm_nested_vmenter);
+DECLARE_TRACEPOINT(kvm_nested_vmexit);
+DECLARE_TRACEPOINT(kvm_nested_vmexit_inject);
 
 struct nestor_vcpu {
 	struct hlist_node hnode;
@@ -492,8 +493,9 @@ static void expiry_fn(struct work_struct *work)
 /* dumps                                                              */
 /* ---------------------------------------------------------------- */
 
-int nestor_registry_for_each_vm(u32 start_id, nestor_vm_fn fn, void *arg,
-				u32 *next_id)
+int nestor_registry_walk_vms(u32 start_id,
+			     int (*fn)(const struct nestor_vm *vm, void *arg),
+			     void *arg, u32 *next_id)
 {
 	struct nestor_vm *vm;
 	int err = 0;
@@ -512,8 +514,10 @@ int nestor_registry_for_each_vm(u32 start_id, nestor_vm_fn fn, void *arg,
 	return err;
 }
 
-int nestor_registry_for_each_ctx(u32 start_id, nestor_ctx_fn fn, void *arg,
-				 u32 *next_id)
+int nestor_registry_walk_ctxs(u32 start_id,
+			      int (*fn)(const struct nestor_l2ctx *ctx,
+					void *arg),
+			      void *arg, u32 *next_id)
 {
 	struct nestor_l2ctx *ctx;
 	struct nestor_vm *vm;

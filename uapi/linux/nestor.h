@@ -19,6 +19,7 @@
 
 #include <linux/types.h>
 #include <linux/ioctl.h>
+#include <linux/const.h>
 
 #define NESTOR_UAPI_VERSION	1
 #define NESTOR_DEVICE_PATH	"/dev/nestor"
@@ -31,9 +32,9 @@ enum nestor_backend {
 };
 
 /* Feature bits reported by NESTOR_IOC_VERSION and NESTOR_A_FEATURES. */
-#define NESTOR_FEAT_REGISTRY	(1ULL << 0)	/* L2 registry, netlink dumps */
-#define NESTOR_FEAT_DIVERT	(1ULL << 1)	/* exit-divert hook is armed */
-#define NESTOR_FEAT_PING	(1ULL << 2)	/* ping hypercall answered */
+#define NESTOR_FEAT_REGISTRY	_BITULL(0)	/* L2 registry, netlink dumps */
+#define NESTOR_FEAT_DIVERT	_BITULL(1)	/* exit-divert hook is armed */
+#define NESTOR_FEAT_PING	_BITULL(2)	/* ping hypercall answered */
 
 /* ------------------------------------------------------------------ */
 /* ioctls on /dev/nestor (open needs CAP_SYS_ADMIN)                     */
@@ -83,6 +84,7 @@ enum nestor_cmd {
 
 	__NESTOR_CMD_MAX,
 };
+
 #define NESTOR_CMD_MAX (__NESTOR_CMD_MAX - 1)
 
 enum nestor_attr {
@@ -109,6 +111,7 @@ enum nestor_attr {
 
 	__NESTOR_A_MAX,
 };
+
 #define NESTOR_A_MAX (__NESTOR_A_MAX - 1)
 
 enum nestor_vcpu_attr {
@@ -120,6 +123,7 @@ enum nestor_vcpu_attr {
 
 	__NESTOR_A_VCPU_MAX,
 };
+
 #define NESTOR_A_VCPU_MAX (__NESTOR_A_VCPU_MAX - 1)
 
 /*
@@ -139,6 +143,7 @@ enum nestor_exit_attr {
 
 	__NESTOR_A_EXIT_MAX,
 };
+
 #define NESTOR_A_EXIT_MAX (__NESTOR_A_EXIT_MAX - 1)
 
 /* ------------------------------------------------------------------ */
