@@ -21,7 +21,7 @@ enum { NESTOR_GRP_EVENTS };
 
 static const struct genl_multicast_group nestor_mcgrps[] = {
 	[NESTOR_GRP_EVENTS] = { .name = NESTOR_GENL_MCGRP_EVENTS,
-				.flags = GENL_ADMIN_PERM },
+				.flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 /* ---------------------------------------------------------------- */
@@ -149,10 +149,8 @@ static struct nestor_l2ctx *ctx_from_request(struct genl_info *info)
 {
 	struct nestor_l2ctx *ctx;
 
-	if (!info->attrs[NESTOR_A_L2_ID]) {
-		NL_SET_ERR_MSG(info->extack, "NESTOR_A_L2_ID is required");
+	if (GENL_REQ_ATTR_CHECK(info, NESTOR_A_L2_ID))
 		return ERR_PTR(-EINVAL);
-	}
 	ctx = nestor_ctx_get_by_id(nla_get_u32(info->attrs[NESTOR_A_L2_ID]));
 	if (!ctx) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[NESTOR_A_L2_ID],

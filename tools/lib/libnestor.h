@@ -68,7 +68,7 @@ struct nestor_stats {
 	uint32_t l2_id;
 	size_t nr_exits;
 	struct nestor_exit_count *exits;	/* sorted by reason */
-	uint32_t isa;	/* enum nestor_backend; NONE if the reply had none */
+	uint32_t isa;	/* enum nestor_backend; NONE if not in the reply */
 };
 
 struct nestor_version_info {
@@ -79,7 +79,7 @@ struct nestor_version_info {
 };
 
 /* What nestor_open_flags() opens. */
-#define NESTOR_OPEN_DEV		(1U << 0)	/* /dev/nestor (CAP_SYS_ADMIN) */
+#define NESTOR_OPEN_DEV		(1U << 0)	/* /dev/nestor: CAP_SYS_ADMIN */
 #define NESTOR_OPEN_GENL	(1U << 1)	/* netlink (CAP_NET_ADMIN) */
 
 /* Opens /dev/nestor and the netlink family.  *err gets a negative errno. */
@@ -124,8 +124,10 @@ void nestor_free_stats(struct nestor_stats *s);
 int nestor_resolve_l2(struct nestor *n, const char *name, uint32_t *l2_id);
 /*
  * Syntax check only, without asking the kernel: 0 and *l2_id for a name
- * that is a context id ("7", "l2:7"), -EINVAL for a malformed name.
- * Lets a tool tell a usage error from a missing L2 before it opens anything.
+ * that is a context id ("7", "l2:7"), -EINVAL for a malformed name, 1 for
+ * a well-formed name that only the kernel can resolve (none yet; later
+ * "id:NAME").  Lets a tool tell a usage error from a missing L2 before it
+ * opens anything.
  */
 int nestor_parse_l2_name(const char *name, uint32_t *l2_id);
 
@@ -145,7 +147,8 @@ int nestor_events_subscribe(struct nestor *n);
  * -ENOBUFS when the socket overran and events were lost (the subscription
  * stays valid: the caller should re-read the registry with nestor_list()).
  */
-int nestor_event_next(struct nestor *n, struct nestor_event *ev, int timeout_ms);
+int nestor_event_next(struct nestor *n, struct nestor_event *ev,
+		      int timeout_ms);
 
 const char *nestor_strerror(int err);
 /* "vmx", "svm", "none", or "unknown". */

@@ -1,0 +1,187 @@
+#!/bin/bash
+# make check: the whole suite.  Host stages first (unit tests, builds, style),
+# then the emulated L0s: SVM on QEMU TCG and VMX on Bochs (or on KVM when
+# this is an Intel host with nested KVM), each with the minimal scenario and
+# the realistic one.  Every stage writes TAP into $NESTOR_BUILD/results; the
+# last line is "N passed, N failed, N skipped".
+#
+# Environment: NESTOR_CACHE, NESTOR_BUILD (see the Makefile);
+# NESTOR_CHECK_ONLY="unit build svm-minimal ..." runs only the named stages.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+export NESTOR_CACHE=${NESTOR_CACHE:-$REPO/.cache}
+export NESTOR_BUILD=${NESTOR_BUILD:-$REPO/build}
+R=$NESTOR_BUILD/results
+H=$HERE/harness
+mkdir -p "$R" "$NESTOR_CACHE"
+rm -f "$R"/*.tap "$R"/*.log
+
+log() { echo "check: $*" >&2; }
+
+want() { [[ -z ${NESTOR_CHECK_ONLY:-} || " $NESTOR_CHECK_ONLY " == *" $1 "* ]]; }
+
+# run_stage NAME CMD...: CMD prints TAP; its stderr goes to NAME.log.
+run_stage() {
+	local name=$1 start=$SECONDS
+	shift
+	want "$name" || return 0
+	log "stage $name ..."
+	"$@" >"$R/$name.tap" 2>"$R/$name.log"
+	local rc=$?
+	log "stage $name: rc=$rc, $((SECONDS - start)) s"
+	# A stage that died without saying why still counts as a failure.
+	if ((rc)) && ! grep -q '^not ok' "$R/$name.tap"; then
+		echo "not ok - $name exited with $rc (see $R/$name.log)" >>"$R/$name.tap"
+	fi
+	return 0
+}
+
+tap_cmd() { # name cmd...: one TAP line for a command's success
+	local name=$1
+	shift
+	if "$@" >>"$R/tap_cmd.log" 2>&1; then
+		echo "ok - $name"
+	else
+		echo "not ok - $name"
+		tail -20 "$R/tap_cmd.log" | sed 's/^/# /'
+	fi
+}
+
+install_deps() {
+	local pkgs=(build-essential pkg-config libmnl-dev libelf-dev bc
+		busybox-static cpio lz4 kmod qemu-system-x86 jq xorriso isolinux
+		syslinux-common sparse binutils bpftool)
+	local missing=()
+	for p in "${pkgs[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+			missing+=("$p")
+	done
+	((${#missing[@]})) || return 0
+	log "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y --no-install-recommends "${missing[@]}" >"$R/apt.log" 2>&1 ||
+		{ apt-get update >>"$R/apt.log" 2>&1 &&
+		  apt-get install -y --no-install-recommends "${missing[@]}" >>"$R/apt.log" 2>&1; }
+}
+
+# ---------------------------------------------------------------- host stages
+
+stage_unit() {
+	make -s -C "$HERE/unit" run O="$NESTOR_BUILD/unit"
+}
+
+stage_build() {
+	# The compile-only build against Debian's 6.1 headers; W=1 must be
+	# silent.  The module built here is the one the L0s load.
+	local out
+	out=$(make -C "$KDIR" M="$REPO" W=1 modules 2>&1)
+	if [[ $? == 0 && -f $REPO/kmod/nestor.ko ]] &&
+	   ! grep -qE '(warning|error):' <<<"$out"; then
+		echo "ok - module builds against linux-headers-$KVER with W=1, no warnings"
+	else
+		echo "not ok - module builds against linux-headers-$KVER with W=1, no warnings"
+		grep -E '(warning|error):' <<<"$out" | head -20 | sed 's/^/# /'
+	fi
+	tap_cmd "make style (checkpatch --strict)" make -C "$REPO" style
+	tap_cmd "make sparse" make -C "$REPO" sparse KDIR="$KDIR"
+	tap_cmd "tools build" make -C "$REPO/tools"
+	tap_cmd "uapi tests build" make -C "$HERE/uapi" O="$NESTOR_BUILD/uapi"
+	tap_cmd "nested tests build" make -C "$HERE/nested" O="$NESTOR_BUILD/nested"
+}
+
+# ---------------------------------------------------------------- payloads
+
+# Copies the shared libraries of every dynamic ELF under DIR into ROOTFS.
+bundle_libs() {
+	local dir=$1 rootfs=$2 f lib
+	find "$dir" -type f -perm -u+x | while read -r f; do
+		file -b "$f" 2>/dev/null | grep -q 'dynamically linked' || continue
+		ldd "$f" | grep -oE '/[^ ]+' | while read -r lib; do
+			mkdir -p "$rootfs$(dirname "$lib")"
+			cp -Ln "$lib" "$rootfs$lib" 2>/dev/null || true
+		done
+	done
+}
+
+# make_payload NAME SUITE... -> $NESTOR_BUILD/NAME.initrd
+make_payload() {
+	local name=$1
+	shift
+	local p=$NESTOR_BUILD/payload-$name rootfs=$NESTOR_BUILD/rootfs-$name s i=10
+	rm -rf "$p" "$rootfs"
+	mkdir -p "$p/bin" "$p/suites" "$rootfs"
+	cp "$REPO/kmod/nestor.ko" "$p/"
+	cp "$HERE/l0-suite.sh" "$p/suite"
+	cp "$REPO/tools/nestorctl/nestorctl" "$p/bin/"
+	for s in "$@"; do
+		cp "$s" "$p/suites/$i-$(basename "$s")"
+		i=$((i + 10))
+	done
+	[[ -d $NESTOR_BUILD/uapi ]] && find "$NESTOR_BUILD/uapi" -maxdepth 1 -type f -perm -u+x -exec cp {} "$p/bin/" \;
+	[[ -d $NESTOR_BUILD/nested ]] && find "$NESTOR_BUILD/nested" -maxdepth 1 -type f -perm -u+x -exec cp {} "$p/bin/" \;
+	cp "$HERE"/uapi/*.sh "$HERE"/nested/*.sh "$p/bin/" 2>/dev/null
+	if [[ $name == realistic* ]]; then
+		"$HERE/realistic/build.sh" "$p" >&2 || return 1
+		cp "$HERE"/realistic/*.sh "$p/bin/" 2>/dev/null
+	fi
+	command -v jq >/dev/null && cp "$(command -v jq)" "$p/bin/"
+	bundle_libs "$p" "$rootfs"
+	"$H/mkinitramfs.sh" "$NESTOR_BUILD/$name.initrd" --kver "$KVER" \
+		--payload "$p" --rootfs "$rootfs" >&2
+}
+
+# boot_stage NAME BACKEND PAYLOAD TIMEOUT [MEM]
+boot_stage() {
+	local name=$1 backend=$2 payload=$3 tmo=$4 mem=${5:-2048}
+	if ! [[ -f $NESTOR_BUILD/$payload.initrd ]]; then
+		echo "not ok - $name: payload $payload was not built"
+		return 1
+	fi
+	"$H/boot-l0.sh" --backend "$backend" --initrd "$NESTOR_BUILD/$payload.initrd" \
+		--results "$R/$name.results" --console "$R/$name.console" \
+		--timeout "$tmo" --mem "$mem" >&2
+	"$H/tap.sh" relabel "$name" <"$R/$name.results"
+}
+
+# ---------------------------------------------------------------- main
+
+start=$SECONDS
+install_deps || log "warning: some packages failed to install (see $R/apt.log)"
+eval "$("$H/fetch-kernel.sh")" || { log "cannot fetch the Debian kernel"; exit 1; }
+export KVER KDIR
+
+run_stage unit stage_unit
+run_stage build stage_build
+
+vmx_backend=$("$H/boot-l0.sh" --detect-vmx 2>/dev/null || echo vmx)
+[[ $vmx_backend == vmx ]] && { want vmx-minimal || want vmx-realistic; } &&
+	{ "$H/build-bochs.sh" >"$R/bochs-build.log" 2>&1 || log "Bochs build failed"; }
+
+if want svm-minimal || want vmx-minimal; then
+	make_payload minimal "$HERE/uapi/suite.sh" "$HERE/nested/suite.sh" \
+		2>"$R/payload-minimal.log" || log "minimal payload failed"
+fi
+if want svm-realistic || want vmx-realistic; then
+	make_payload realistic "$HERE/realistic/suite-registry.sh" \
+		2>"$R/payload-realistic.log" || log "realistic payload failed"
+fi
+
+run_stage svm-minimal boot_stage svm-minimal svm minimal 900
+run_stage vmx-minimal boot_stage vmx-minimal "$vmx_backend" minimal 1800
+run_stage svm-realistic boot_stage svm-realistic svm realistic 900
+run_stage vmx-realistic boot_stage vmx-realistic "$vmx_backend" realistic 2400 2048
+
+log "total $((SECONDS - start)) s"
+shopt -s nullglob
+tapfiles=("$R"/*.tap)
+for f in "${tapfiles[@]}"; do
+	grep -E '^not ok' "$f" | sed "s|^|$(basename "$f" .tap): |"
+done
+pass=$(cat "${tapfiles[@]}" | grep -cE '^ok ' | tr -d ' ')
+skip=$(cat "${tapfiles[@]}" | grep -E '^(not )?ok ' | grep -ciE '# *skip' | tr -d ' ')
+fail=$(cat "${tapfiles[@]}" | grep -cE '^not ok' | tr -d ' ')
+pass=$((pass - $(cat "${tapfiles[@]}" | grep -E '^ok ' | grep -ciE '# *skip')))
+echo "$pass passed, $fail failed, $skip skipped"
+((fail == 0 && pass > 0))

@@ -1,0 +1,50 @@
+#!/bin/sh
+# /nestor/suite in the emulated L0 (busybox sh): loads nestor.ko, runs the
+# suites the payload carries (/nestor/suites/*.sh, in name order), unloads
+# the module.  stdout is the results channel: TAP only.
+N=/nestor
+export PATH="$N/bin:$PATH"
+failed=0
+
+tap() { # status name
+	if [ "$1" = 0 ]; then echo "ok - $2"; else echo "not ok - $2"; failed=1; fi
+}
+
+args="idle_expiry_ms=${NESTOR_IDLE_EXPIRY_MS:-3000}"
+insmod "$N/nestor.ko" $args 2>/tmp/insmod.err
+rc=$?
+tap $rc "insmod nestor.ko ($args)"
+if [ $rc != 0 ]; then
+	sed 's/^/# /' /tmp/insmod.err
+	dmesg | grep nestor | sed 's/^/# /'
+	exit 1
+fi
+
+cpu=svm
+grep -qw vmx /proc/cpuinfo && cpu=vmx
+nestorctl version >/tmp/version.out 2>&1
+tap $? "nestorctl version"
+grep -q "backend.*$cpu" /tmp/version.out
+tap $? "backend is $cpu"
+sed 's/^/# /' /tmp/version.out
+
+for s in "$N"/suites/*.sh; do
+	[ -e "$s" ] || continue
+	echo "# suite $(basename "$s")"
+	sh "$s" || failed=1
+done
+
+# Whatever the suites did, the module must unload cleanly.
+if grep -q '^nestor ' /proc/modules; then
+	rmmod nestor 2>/tmp/rmmod.err
+	rc=$?
+	tap $rc "rmmod nestor"
+	[ $rc = 0 ] || sed 's/^/# /' /tmp/rmmod.err
+fi
+! grep -q '^nestor ' /proc/modules
+tap $? "nestor is not loaded at the end"
+# What users see without the module.
+if [ -x "$N/bin/nestorctl-errors.sh" ]; then
+	sh "$N/bin/nestorctl-errors.sh" unloaded || failed=1
+fi
+exit $failed

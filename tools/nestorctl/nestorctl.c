@@ -1,0 +1,815 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nestorctl: the L0 admin's view of nestor.
+ *
+ * Exit status: 0 success, 1 error (module, permission, no such L2...),
+ * 2 usage (bad command, option or argument).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "libnestor.h"
+#include "json.h"
+
+#ifndef NESTOR_TOOLS_VERSION
+#define NESTOR_TOOLS_VERSION "0.1"
+#endif
+
+#define EXIT_USAGE	2
+
+static const char usage_text[] =
+"usage: nestorctl COMMAND [OPTIONS]\n"
+"\n"
+"Commands:\n"
+"  version [--json]      module and uapi version, backend, features\n"
+"  list [--json]         L1 VMs and the L2 contexts seen in each\n"
+"  stats L2 [--json]     exit counts of one L2 context; L2 is N or l2:N\n"
+"  events [--count N] [--timeout MS] [--json]\n"
+"                        print registry events as they come (one a line);\n"
+"                        stop after N events or MS milliseconds; with\n"
+"                        --count, running out of time is an error\n"
+"  help                  this text\n"
+"\n"
+"stats columns, per exit reason (VMX basic exit reason, SVM exit code):\n"
+"  total      exits L0 saw while this L2 ran\n"
+"  reflected  exits delivered to L1\n"
+"  l0         exits that stayed in L0 (handled by KVM or nestor):\n"
+"             total - reflected, clamped at 0, because KVM also\n"
+"             synthesizes exits to L1 that no hardware exit caused\n"
+"             (interrupt and NMI windows, for example), so reflected\n"
+"             can exceed total\n"
+"  nestor     exits nestor completed in L0; L1 never saw them\n"
+"\n"
+"nestorctl needs root: /dev/nestor needs CAP_SYS_ADMIN, the netlink\n"
+"family and its events CAP_NET_ADMIN.\n"
+"\n"
+"Exit status: 0 success, 1 error, 2 usage error.\n";
+
+static void usage(FILE *f)
+{
+	fputs(usage_text, f);
+}
+
+static int usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("nestorctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'nestorctl help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* "nestorctl: WHAT: MESSAGE[: DETAIL]" for a library error. */
+static int fail(struct nestor *n, int err, const char *what)
+{
+	const char *detail = n ? nestor_last_error(n) : "";
+
+	fprintf(stderr, "nestorctl: %s: %s%s%s\n", what, nestor_strerror(err),
+		*detail ? ": " : "", detail);
+	return EXIT_FAILURE;
+}
+
+static struct nestor *open_nestor(unsigned int flags, int *ret)
+{
+	struct nestor *n;
+	int err;
+
+	n = nestor_open_flags(flags, &err);
+	if (!n)
+		*ret = fail(NULL, err, "cannot open nestor");
+	return n;
+}
+
+/* Output errors (a closed pipe, a full disk) must not pass as success. */
+static int finish(int ret)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "nestorctl: writing the output: %s\n",
+			strerror(errno));
+		return EXIT_FAILURE;
+	}
+	return ret;
+}
+
+/* Strict decimal in [min, max]: digits only, no sign, no spaces. */
+static bool parse_long(const char *s, long min, long max, long *out)
+{
+	const char *p;
+	char *end;
+	long v;
+
+	for (p = s; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (!*s || errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+struct opts {
+	bool json;
+	long count;		/* events: 0 = unlimited */
+	long timeout_ms;	/* events: -1 = none */
+};
+
+enum { OPT_JSON = 1, OPT_COUNT, OPT_TIMEOUT, OPT_HELP };
+
+/*
+ * Options of a command (--count and --timeout for events only).  Returns
+ * -1 when parsing went fine (optind at the first operand), or an exit
+ * code.
+ */
+static int parse_opts(int argc, char **argv, bool events, struct opts *o)
+{
+	static const struct option all[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct option common[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->json = false;
+	o->count = 0;
+	o->timeout_ms = -1;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":h", events ? all : common,
+				NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case 'h':
+		case OPT_HELP:
+			usage(stdout);
+			return finish(EXIT_SUCCESS);
+		case OPT_COUNT:
+			if (!parse_long(optarg, 1, LONG_MAX, &o->count))
+				return usage_error("%s: bad --count '%s' "
+						   "(a positive number)",
+						   argv[0], optarg);
+			break;
+		case OPT_TIMEOUT:
+			if (!parse_long(optarg, 0, INT_MAX, &o->timeout_ms))
+				return usage_error("%s: bad --timeout '%s' "
+						   "(milliseconds)",
+						   argv[0], optarg);
+			break;
+		case ':':
+			return usage_error("%s: option '%s' needs a value",
+					   argv[0], argv[optind - 1]);
+		default:
+			return usage_error("%s: unknown option '%s'", argv[0],
+					   argv[optind - 1]);
+		}
+	}
+	return -1;
+}
+
+static int no_operands(int argc, char **argv)
+{
+	if (optind < argc)
+		return usage_error("%s: unexpected argument '%s'", argv[0],
+				   argv[optind]);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* version                                                            */
+/* ------------------------------------------------------------------ */
+
+static const struct {
+	uint64_t bit;
+	const char *name;
+} feature_names[] = {
+	{ NESTOR_FEAT_REGISTRY, "registry" },
+	{ NESTOR_FEAT_DIVERT, "divert" },
+	{ NESTOR_FEAT_PING, "ping" },
+};
+
+#define NR_FEATURES	(sizeof(feature_names) / sizeof(*feature_names))
+
+static int cmd_version(int argc, char **argv)
+{
+	struct nestor_version_info vi, vg;
+	struct nestor *n;
+	struct opts o;
+	struct json j;
+	uint64_t rest;
+	size_t i;
+	int ret;
+
+	ret = parse_opts(argc, argv, false, &o);
+	if (ret < 0)
+		ret = no_operands(argc, argv);
+	if (ret >= 0)
+		return ret;
+	n = open_nestor(NESTOR_OPEN_DEV | NESTOR_OPEN_GENL, &ret);
+	if (!n)
+		return ret;
+	ret = nestor_version_ioctl(n, &vi);
+	if (ret) {
+		ret = fail(n, ret, "NESTOR_IOC_VERSION");
+		goto out;
+	}
+	ret = nestor_version_genl(n, &vg);
+	if (ret) {
+		ret = fail(n, ret, "netlink GET_VERSION");
+		goto out;
+	}
+	/* Two views of one module: a difference is a module bug. */
+	if (vi.uapi_version != vg.uapi_version || vi.backend != vg.backend ||
+	    vi.features != vg.features ||
+	    strcmp(vi.module_version, vg.module_version)) {
+		fprintf(stderr, "nestorctl: the ioctl and netlink disagree: "
+			"uapi %u/%u, backend %u/%u, features 0x%" PRIx64
+			"/0x%" PRIx64 ", module \"%s\"/\"%s\"\n",
+			vi.uapi_version, vg.uapi_version, vi.backend,
+			vg.backend, vi.features, vg.features,
+			vi.module_version, vg.module_version);
+		ret = EXIT_FAILURE;
+		goto out;
+	}
+	if (vi.uapi_version != NESTOR_UAPI_VERSION)
+		fprintf(stderr, "nestorctl: warning: module uapi %u, tools "
+			"built for %u\n", vi.uapi_version, NESTOR_UAPI_VERSION);
+
+	if (o.json) {
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		json_key(&j, "module");
+		json_str(&j, vi.module_version);
+		json_key(&j, "uapi");
+		json_u64(&j, vi.uapi_version);
+		json_key(&j, "tools");
+		json_str(&j, NESTOR_TOOLS_VERSION);
+		json_key(&j, "backend");
+		json_str(&j, nestor_backend_name(vi.backend));
+		json_key(&j, "features");
+		json_arr_begin(&j);
+		for (i = 0; i < NR_FEATURES; i++)
+			if (vi.features & feature_names[i].bit)
+				json_str(&j, feature_names[i].name);
+		json_arr_end(&j);
+		json_key(&j, "feature_bits");
+		json_hex(&j, vi.features);
+		json_obj_end(&j);
+		putchar('\n');
+	} else {
+		printf("module:   %s\n", vi.module_version);
+		printf("uapi:     %u (tools %s, built for uapi %u)\n",
+		       vi.uapi_version, NESTOR_TOOLS_VERSION,
+		       NESTOR_UAPI_VERSION);
+		printf("backend:  %s\n", nestor_backend_name(vi.backend));
+		printf("features:");
+		rest = vi.features;
+		for (i = 0; i < NR_FEATURES; i++) {
+			if (vi.features & feature_names[i].bit) {
+				printf(" %s", feature_names[i].name);
+				rest &= ~feature_names[i].bit;
+			}
+		}
+		if (rest)
+			printf(" unknown:0x%" PRIx64, rest);
+		printf(" (0x%" PRIx64 ")\n", vi.features);
+	}
+	ret = EXIT_SUCCESS;
+out:
+	nestor_close(n);
+	return finish(ret);
+}
+
+/* ------------------------------------------------------------------ */
+/* list                                                               */
+/* ------------------------------------------------------------------ */
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * UINT64_C(1000000000) +
+	       (uint64_t)ts.tv_nsec;
+}
+
+/* "1.2s", "3m04s", "2h05m", from a duration in ns. */
+static void fmt_ago(char *buf, size_t len, uint64_t ns)
+{
+	uint64_t s = ns / UINT64_C(1000000000);
+
+	if (ns < UINT64_C(1000000000))
+		snprintf(buf, len, "%" PRIu64 "ms", ns / UINT64_C(1000000));
+	else if (s < 60)
+		snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "s", s,
+			 (ns / UINT64_C(100000000)) % 10);
+	else if (s < 3600)
+		snprintf(buf, len, "%" PRIu64 "m%02" PRIu64 "s", s / 60,
+			 s % 60);
+	else
+		snprintf(buf, len, "%" PRIu64 "h%02" PRIu64 "m", s / 3600,
+			 (s / 60) % 60);
+}
+
+static void l2_text(FILE *out, const struct nestor_l2 *l2, uint64_t now)
+{
+	char ago[32];
+	size_t i;
+
+	fmt_ago(ago, sizeof(ago),
+		now > l2->last_seen_ns ? now - l2->last_seen_ns : 0);
+	fprintf(out, "  l2 %u  %s  %s 0x%" PRIx64 "  root 0x%" PRIx64 "  %s"
+		"  entries %" PRIu64 "  last seen %s ago  cr3",
+		l2->id, nestor_backend_name(l2->isa),
+		l2->isa == NESTOR_BACKEND_SVM ? "vmcb12" : "vmcs12",
+		l2->vmcs12, l2->nested_root, l2->tdp ? "tdp" : "no-tdp",
+		l2->entries, ago);
+	if (!l2->nr_vcpus)
+		fputs(" -", out);
+	for (i = 0; i < l2->nr_vcpus; i++)
+		fprintf(out, " vcpu%u=0x%" PRIx64 "(%" PRIu64 " changes)",
+			l2->vcpus[i].vcpu_id, l2->vcpus[i].cr3,
+			l2->vcpus[i].cr3_changes);
+	fputc('\n', out);
+}
+
+static void l2_json(struct json *j, const struct nestor_l2 *l2)
+{
+	size_t i;
+
+	json_obj_begin(j);
+	json_key(j, "id");
+	json_u64(j, l2->id);
+	json_key(j, "isa");
+	json_str(j, nestor_backend_name(l2->isa));
+	json_key(j, "vmcs12");
+	json_hex(j, l2->vmcs12);
+	json_key(j, "nested_root");
+	json_hex(j, l2->nested_root);
+	json_key(j, "tdp");
+	json_bool(j, l2->tdp);
+	json_key(j, "first_seen_ns");
+	json_u64(j, l2->first_seen_ns);
+	json_key(j, "last_seen_ns");
+	json_u64(j, l2->last_seen_ns);
+	json_key(j, "entries");
+	json_u64(j, l2->entries);
+	json_key(j, "cr3");
+	json_arr_begin(j);
+	for (i = 0; i < l2->nr_vcpus; i++) {
+		json_obj_begin(j);
+		json_key(j, "vcpu");
+		json_u64(j, l2->vcpus[i].vcpu_id);
+		json_key(j, "cr3");
+		json_hex(j, l2->vcpus[i].cr3);
+		json_key(j, "changes");
+		json_u64(j, l2->vcpus[i].cr3_changes);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+/* One L1 VM and its L2 contexts; JSON when @j, else text on @out. */
+static void vm_out(FILE *out, struct json *j, const struct nestor_vm *vm,
+		   const struct nestor_l2 *l2s, size_t nr_l2s, uint64_t now)
+{
+	size_t i;
+
+	if (j) {
+		json_obj_begin(j);
+		json_key(j, "vm");
+		json_u64(j, vm->id);
+		json_key(j, "pid");
+		json_u64(j, vm->pid);
+		json_key(j, "vcpus");
+		json_arr_begin(j);
+		for (i = 0; i < vm->nr_vcpus; i++)
+			json_u64(j, vm->vcpu_ids[i]);
+		json_arr_end(j);
+		json_key(j, "l2");
+		json_arr_begin(j);
+	} else {
+		fprintf(out, "vm %u  pid %u  vcpus ", vm->id, vm->pid);
+		if (!vm->nr_vcpus)
+			fputc('-', out);
+		for (i = 0; i < vm->nr_vcpus; i++)
+			fprintf(out, "%s%u", i ? "," : "", vm->vcpu_ids[i]);
+		fputc('\n', out);
+	}
+	for (i = 0; i < nr_l2s; i++) {
+		if (l2s[i].vm_id != vm->id)
+			continue;
+		if (j)
+			l2_json(j, &l2s[i]);
+		else
+			l2_text(out, &l2s[i], now);
+	}
+	if (j) {
+		json_arr_end(j);
+		json_obj_end(j);
+	}
+}
+
+static bool vm_known(const struct nestor_vm *vms, size_t nr, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		if (vms[i].id == id)
+			return true;
+	return false;
+}
+
+/*
+ * The registry as text or as one JSON line:
+ * {"vms":[{"vm":..,"pid":..,"vcpus":[..],"l2":[{..}]}]}
+ * @l2s sorted by vm_id (nestor_list() does that).
+ */
+static void list_out(FILE *out, bool json, const struct nestor_vm *vms,
+		     size_t nr_vms, const struct nestor_l2 *l2s,
+		     size_t nr_l2s, uint64_t now)
+{
+	struct json j, *jp = NULL;
+	size_t i;
+
+	if (json) {
+		jp = &j;
+		json_init(jp, out);
+		json_obj_begin(jp);
+		json_key(jp, "vms");
+		json_arr_begin(jp);
+	} else if (!nr_vms && !nr_l2s) {
+		fputs("no VMs\n", out);
+	}
+	for (i = 0; i < nr_vms; i++)
+		vm_out(out, jp, &vms[i], l2s, nr_l2s, now);
+	/*
+	 * An L2 whose VM went away between the two dumps: show it under a
+	 * VM with what the L2 message said rather than drop it.
+	 */
+	for (i = 0; i < nr_l2s; i++) {
+		struct nestor_vm ghost = { .id = l2s[i].vm_id,
+					   .pid = l2s[i].vm_pid };
+
+		if (vm_known(vms, nr_vms, ghost.id) ||
+		    (i && l2s[i - 1].vm_id == ghost.id))
+			continue;
+		vm_out(out, jp, &ghost, l2s, nr_l2s, now);
+	}
+	if (jp) {
+		json_arr_end(jp);
+		json_obj_end(jp);
+		fputc('\n', out);
+	}
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	struct nestor_vm *vms = NULL;
+	struct nestor_l2 *l2s = NULL;
+	size_t nr_vms = 0, nr_l2s = 0;
+	struct nestor *n;
+	struct opts o;
+	int ret;
+
+	ret = parse_opts(argc, argv, false, &o);
+	if (ret < 0)
+		ret = no_operands(argc, argv);
+	if (ret >= 0)
+		return ret;
+	n = open_nestor(NESTOR_OPEN_GENL, &ret);
+	if (!n)
+		return ret;
+	ret = nestor_list(n, &vms, &nr_vms, &l2s, &nr_l2s);
+	if (ret) {
+		ret = fail(n, ret, "listing VMs and L2 contexts");
+		nestor_close(n);
+		return ret;
+	}
+	nestor_close(n);
+	list_out(stdout, o.json, vms, nr_vms, l2s, nr_l2s, boottime_ns());
+	nestor_free_list(vms, nr_vms, l2s, nr_l2s);
+	return finish(EXIT_SUCCESS);
+}
+
+/* ------------------------------------------------------------------ */
+/* stats                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Exits that stayed in L0.  Clamped: KVM synthesizes some exits to L1
+ * without a hardware exit, so reflected can exceed total.
+ */
+static uint64_t exits_l0(const struct nestor_exit_count *e)
+{
+	return e->total > e->reflected ? e->total - e->reflected : 0;
+}
+
+/*
+ * Text, or one JSON line:
+ * {"l2":..,"isa":..,"exits":[{"reason":..,"name":..,"total":..,
+ *  "reflected":..,"l0":..,"nestor":..}]}
+ */
+static void stats_out(FILE *out, bool json, uint32_t id, uint32_t isa,
+		      const struct nestor_stats *s)
+{
+	struct json j;
+	size_t i;
+
+	if (json) {
+		json_init(&j, out);
+		json_obj_begin(&j);
+		json_key(&j, "l2");
+		json_u64(&j, id);
+		json_key(&j, "isa");
+		json_str(&j, nestor_backend_name(isa));
+		json_key(&j, "exits");
+		json_arr_begin(&j);
+		for (i = 0; i < s->nr_exits; i++) {
+			const struct nestor_exit_count *e = &s->exits[i];
+
+			json_obj_begin(&j);
+			json_key(&j, "reason");
+			json_u64(&j, e->reason);
+			json_key(&j, "name");
+			json_str(&j, nestor_exit_name(isa, e->reason));
+			json_key(&j, "total");
+			json_u64(&j, e->total);
+			json_key(&j, "reflected");
+			json_u64(&j, e->reflected);
+			json_key(&j, "l0");
+			json_u64(&j, exits_l0(e));
+			json_key(&j, "nestor");
+			json_u64(&j, e->nestor);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_obj_end(&j);
+		fputc('\n', out);
+		return;
+	}
+	fprintf(out, "l2 %u (%s): %zu exit reason%s\n", id,
+		nestor_backend_name(isa), s->nr_exits,
+		s->nr_exits == 1 ? "" : "s");
+	if (s->nr_exits)
+		fprintf(out, "%-10s  %-22s %12s %12s %12s %12s\n", "reason",
+			"name", "total", "reflected", "l0", "nestor");
+	for (i = 0; i < s->nr_exits; i++) {
+		const struct nestor_exit_count *e = &s->exits[i];
+		char reason[16];
+
+		/* SVM codes read best in hex, as the APM lists them. */
+		if (isa == NESTOR_BACKEND_SVM)
+			snprintf(reason, sizeof(reason), "0x%03x", e->reason);
+		else
+			snprintf(reason, sizeof(reason), "%u", e->reason);
+		fprintf(out, "%-10s  %-22s %12" PRIu64 " %12" PRIu64
+			" %12" PRIu64 " %12" PRIu64 "\n", reason,
+			nestor_exit_name(isa, e->reason), e->total,
+			e->reflected, exits_l0(e), e->nestor);
+	}
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	struct nestor_stats s;
+	struct nestor_l2 l2;
+	struct nestor *n;
+	const char *name;
+	struct opts o;
+	uint32_t id;
+	uint32_t isa;
+	int ret;
+
+	ret = parse_opts(argc, argv, false, &o);
+	if (ret >= 0)
+		return ret;
+	if (optind >= argc)
+		return usage_error("stats: which L2? (N or l2:N)");
+	if (optind + 1 < argc)
+		return usage_error("stats: unexpected argument '%s'",
+				   argv[optind + 1]);
+	name = argv[optind];
+	/* A malformed name is a usage error, module or not. */
+	if (nestor_parse_l2_name(name, &id) < 0)
+		return usage_error("stats: bad L2 name '%s' "
+				   "(expected N or l2:N)", name);
+
+	n = open_nestor(NESTOR_OPEN_GENL, &ret);
+	if (!n)
+		return ret;
+	ret = nestor_resolve_l2(n, name, &id);
+	if (!ret)
+		ret = nestor_stats(n, id, &s);
+	if (ret == -ENOENT) {
+		fprintf(stderr, "nestorctl: no such L2: %s\n", name);
+		nestor_close(n);
+		return EXIT_FAILURE;
+	}
+	if (ret) {
+		ret = fail(n, ret, "stats");
+		nestor_close(n);
+		return ret;
+	}
+	isa = s.isa;
+	if (isa == NESTOR_BACKEND_NONE && !nestor_l2_get(n, id, &l2)) {
+		isa = l2.isa;
+		nestor_free_l2(&l2);
+	}
+	nestor_close(n);
+	stats_out(stdout, o.json, id, isa, &s);
+	nestor_free_stats(&s);
+	return finish(EXIT_SUCCESS);
+}
+
+/* ------------------------------------------------------------------ */
+/* events                                                             */
+/* ------------------------------------------------------------------ */
+
+/* One event: a text line, or a JSON object on one line. */
+static void event_out(FILE *out, const struct nestor_event *ev, bool json)
+{
+	const char *name = nestor_event_name(ev->cmd);
+	bool has_l2 = ev->cmd != NESTOR_CMD_VM_GONE;
+	bool has_root = ev->cmd == NESTOR_CMD_L2_NEW ||
+			ev->cmd == NESTOR_CMD_L2_ROOT_CHANGE;
+	char unknown[16];
+	struct json j;
+
+	if (!name) {
+		snprintf(unknown, sizeof(unknown), "EVENT_%u", ev->cmd);
+		name = unknown;
+	}
+	if (json) {
+		json_init(&j, out);
+		json_obj_begin(&j);
+		json_key(&j, "event");
+		json_str(&j, name);
+		json_key(&j, "vm");
+		json_u64(&j, ev->vm_id);
+		if (has_l2) {
+			json_key(&j, "l2");
+			json_u64(&j, ev->l2_id);
+		}
+		if (has_root) {
+			json_key(&j, "vmcs12");
+			json_hex(&j, ev->vmcs12);
+			json_key(&j, "nested_root");
+			json_hex(&j, ev->nested_root);
+		}
+		if (ev->cmd == NESTOR_CMD_L2_ROOT_CHANGE) {
+			json_key(&j, "old_root");
+			json_hex(&j, ev->old_root);
+		}
+		json_obj_end(&j);
+		fputc('\n', out);
+		return;
+	}
+	fprintf(out, "%s vm %u", name, ev->vm_id);
+	if (has_l2)
+		fprintf(out, " l2 %u", ev->l2_id);
+	if (has_root)
+		fprintf(out, " vmcs12 0x%" PRIx64 " root 0x%" PRIx64,
+			ev->vmcs12, ev->nested_root);
+	if (ev->cmd == NESTOR_CMD_L2_ROOT_CHANGE)
+		fprintf(out, " old-root 0x%" PRIx64, ev->old_root);
+	fputc('\n', out);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int cmd_events(int argc, char **argv)
+{
+	struct nestor_event ev;
+	struct nestor *n;
+	struct opts o;
+	int64_t deadline = 0, left;
+	long seen = 0;
+	bool lost = false;
+	int ret;
+
+	ret = parse_opts(argc, argv, true, &o);
+	if (ret < 0)
+		ret = no_operands(argc, argv);
+	if (ret >= 0)
+		return ret;
+	n = open_nestor(NESTOR_OPEN_GENL, &ret);
+	if (!n)
+		return ret;
+	ret = nestor_events_subscribe(n);
+	if (ret) {
+		ret = fail(n, ret, "subscribing to events");
+		nestor_close(n);
+		return ret;
+	}
+	/* Tests wait for this line before they cause events. */
+	fprintf(stderr, "nestorctl: listening for events\n");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (o.timeout_ms >= 0)
+		deadline = mono_ms() + o.timeout_ms;
+
+	ret = EXIT_SUCCESS;
+	while (!o.count || seen < o.count) {
+		left = -1;
+		if (o.timeout_ms >= 0) {
+			left = deadline - mono_ms();
+			if (left < 0)
+				left = 0;
+		}
+		ret = nestor_event_next(n, &ev, (int)left);
+		if (ret == -ETIMEDOUT) {
+			if (o.count) {
+				fprintf(stderr, "nestorctl: timed out after "
+					"%ld of %ld events\n", seen, o.count);
+				ret = EXIT_FAILURE;
+			} else {
+				ret = EXIT_SUCCESS;
+			}
+			break;
+		}
+		if (ret == -ENOBUFS) {
+			/* Keep going; the caller learns it from the status. */
+			fprintf(stderr, "nestorctl: warning: %s\n",
+				nestor_strerror(ret));
+			lost = true;
+			ret = EXIT_SUCCESS;
+			continue;
+		}
+		if (ret) {
+			ret = fail(n, ret, "receiving events");
+			break;
+		}
+		event_out(stdout, &ev, o.json);
+		seen++;
+		if (ferror(stdout))
+			break;
+	}
+	nestor_close(n);
+	if (lost && ret == EXIT_SUCCESS)
+		ret = EXIT_FAILURE;
+	return finish(ret);
+}
+
+/* ------------------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "version", cmd_version },
+	{ "list", cmd_list },
+	{ "stats", cmd_stats },
+	{ "events", cmd_events },
+};
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+	size_t i;
+
+	if (argc < 2)
+		return usage_error("missing command");
+	cmd = argv[1];
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") ||
+	    !strcmp(cmd, "-h")) {
+		usage(stdout);
+		return finish(EXIT_SUCCESS);
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		if (!strcmp(cmd, commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	if (cmd[0] == '-')
+		return usage_error("unknown option '%s'", cmd);
+	return usage_error("unknown command '%s'", cmd);
+}
