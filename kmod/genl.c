@@ -149,8 +149,10 @@ static struct nestor_l2ctx *ctx_from_request(struct genl_info *info)
 {
 	struct nestor_l2ctx *ctx;
 
-	if (GENL_REQ_ATTR_CHECK(info, NESTOR_A_L2_ID))
+	if (GENL_REQ_ATTR_CHECK(info, NESTOR_A_L2_ID)) {
+		NL_SET_ERR_MSG(info->extack, "NESTOR_A_L2_ID is required");
 		return ERR_PTR(-EINVAL);
+	}
 	ctx = nestor_ctx_get_by_id(nla_get_u32(info->attrs[NESTOR_A_L2_ID]));
 	if (!ctx) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[NESTOR_A_L2_ID],
