@@ -1,0 +1,1336 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * nested_l2: two L2 guests under a tiny L1 hypervisor, checked against
+ * nestor's registry and exit statistics.
+ *
+ * Runs as root in L0 (an emulated host with /dev/kvm, nested=1 and nestor
+ * loaded) and prints TAP. Built against KVM's own selftest library (see
+ * build-kvm-selftest-lib.sh): the host side creates the L1 VM with it, and
+ * L1's guest code uses its SVM/VMX helpers.
+ *
+ * L1 (guest code below, CPL0 in a KVM VM) runs two L2s, A and B, on vCPU 0,
+ * alternating between them at every exit it sees. Each L2 has
+ *   - its own vmcb12 (SVM) or vmcs12 (VMX) page,
+ *   - its own nested page tables (NPT built here; EPT through the library's
+ *     nested_map with a root per L2), in pages of their own, that
+ *     identity-map memslot 0 with 4 KiB pages and memslot 1 (where the L2
+ *     stacks and argument blocks live) with one 2 MiB page,
+ *   - its own CR3: a PML4 page of its own holding a copy of L1's top-level
+ *     entries (same mappings, different CR3).
+ * An L2 does n_io one-byte OUTs to port 0x80 (L1 intercepts and counts them,
+ * advancing RIP itself: EXITINFO2 on SVM, since TCG has no nrip-save; the
+ * exit's instruction length on VMX), then n_ping nestor pings (answered by
+ * nestor in L0, so L1 never sees them; if L1 does see one it answers
+ * L1_PING_NOT_ANSWERED), then n_hc ordinary hypercalls (RAX = 0x1234, which
+ * L1 counts and answers), then a final "done" hypercall.
+ *
+ * The host parks L1 in a ucall (GUEST_SYNC) after every phase, with both L2
+ * contexts still alive, and checks L1's counters, the L2s' own results and
+ * nestor's view (libnestor: registry and per-exit-reason stats).
+ *
+ * Modes:
+ *   default      phase 1, checks, phase 2, checks (the registry must keep the
+ *                same two contexts and the stats must add up).
+ *   --rmmod      phase 1, checks, rmmod nestor, phase 2 (the pings now reach
+ *                L1 and must be handled there), insmod, phase 3 (pings are
+ *                answered in L0 again, and two fresh contexts appear).
+ *   --expect-no-nestor  every phase without nestor: pings must reach L1 and
+ *                libnestor is not used (checks the L1/L2 machinery alone).
+ *
+ * Exit status: 0 when every TAP line is ok, 1 otherwise.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test_util.h"
+#include "kvm_util.h"
+#include "processor.h"
+#include "svm_util.h"
+#include "vmx.h"
+
+#include <linux/nestor.h>
+#include "libnestor.h"
+
+/* In the 6.1 library but not in its vmx.h: maps with large pages. */
+void __nested_map(struct vmx_pages *vmx, struct kvm_vm *vm,
+		  uint64_t nested_paddr, uint64_t paddr, uint64_t size,
+		  int level);
+
+/* ------------------------------------------------------------------ */
+/* Layout and parameters shared by the host, L1 and the L2s            */
+/* ------------------------------------------------------------------ */
+
+#define L2_PORT			0x80	/* otherwise unused in this VM */
+#define HC_OTHER		0x1234	/* an ordinary hypercall L1 handles */
+#define HC_DONE			0xd0e	/* the L2's last exit */
+#define L1_HC_ANSWER(x)		((x) * 3 + 0x5000)
+#define L1_PING_NOT_ANSWERED	0xffffffffbadc0ffeull
+
+#define MAX_PHASES		3
+#define NR_L2			2
+
+/* Memslot 1: 2 MiB at a 2 MiB-aligned address, identity-mapped in L1. */
+#define SLOT1			1
+#define SLOT1_GPA		0x40000000ull
+#define SLOT1_SIZE		(2ull << 20)
+#define SLOT1_PAGES		(SLOT1_SIZE / 4096)
+#define L2_STACK_PAGES		4
+/* offsets inside slot 1 */
+#define SHARED_OFF		0
+#define L2_STACK_OFF(i)		((16 + (i) * (L2_STACK_PAGES + 1)) * 4096ull)
+
+enum backend { BE_NONE = 0, BE_VMX = NESTOR_BACKEND_VMX, BE_SVM = NESTOR_BACKEND_SVM };
+
+/* One L2's parameters and results for one phase (in slot 1). */
+struct l2_args {
+	/* in, set by L1 before the phase */
+	uint64_t use_vmcall;
+	uint64_t port;
+	uint64_t n_io, n_ping, n_hc;
+	uint64_t cookie;
+	/* out, written by the L2 */
+	uint64_t started;
+	uint64_t io_done;
+	uint64_t ping_ok;	/* RAX == NESTOR_HC_OK and RBX == ~cookie */
+	uint64_t ping_ver_ok;	/* ... and RCX == NESTOR_UAPI_VERSION */
+	uint64_t ping_l1;	/* RAX == L1_PING_NOT_ANSWERED */
+	uint64_t ping_bad;
+	uint64_t bad_rax, bad_rbx, bad_rcx;
+	uint64_t hc_ok, hc_bad;
+	uint64_t finished;
+};
+
+struct phase_params {
+	uint64_t n_io[NR_L2], n_ping[NR_L2], n_hc[NR_L2];
+	uint64_t cookie[NR_L2];
+};
+
+/* What L1 counted for one L2 in one phase. */
+struct l1_counts {
+	uint64_t entries;	/* VMRUN / VMLAUNCH / VMRESUME */
+	uint64_t io;		/* OUTs to L2_PORT */
+	uint64_t ping;		/* nestor pings that reached L1 */
+	uint64_t hc;		/* HC_OTHER */
+	uint64_t done;		/* HC_DONE */
+	uint64_t unexpected;	/* anything else: the L2 is stopped */
+	uint64_t unexp_code, unexp_info1, unexp_info2, unexp_rip;
+};
+
+struct shared {
+	/* host -> L1, at setup */
+	uint64_t backend;
+	uint64_t nr_phases;
+	uint64_t l2_entry;
+	uint64_t stack_top[NR_L2];
+	uint64_t l2_cr3[NR_L2];
+	uint64_t npt_root[NR_L2];	/* SVM: nCR3 */
+	uint64_t iopm_gpa;		/* SVM: 12 KiB, all ports intercepted */
+	uint64_t svm_gva[NR_L2];	/* struct svm_test_data * */
+	uint64_t vmx_gva[NR_L2];	/* struct vmx_pages * */
+	struct phase_params p[MAX_PHASES];
+	/* L1 -> host: what L1 programmed, read back from the vmcb12/vmcs12 */
+	uint64_t vmcs12_gpa[NR_L2];
+	uint64_t nested_root[NR_L2];
+	uint64_t guest_cr3[NR_L2];
+	uint64_t l1_cr3;
+	uint64_t vm_error[NR_L2];	/* VMX: VM-instruction error of a failed entry */
+	struct l1_counts c[MAX_PHASES][NR_L2];
+	struct l2_args args[NR_L2];
+};
+
+/* L2 general-purpose registers while L1 runs; RSP/RIP live in the VMCB/VMCS
+ * (and on SVM, RAX too). Offsets are used by the entry code below. */
+struct l2_gprs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+_Static_assert(offsetof(struct l2_gprs, rdi) == 40, "l2_gprs layout");
+_Static_assert(offsetof(struct l2_gprs, r15) == 112, "l2_gprs layout");
+_Static_assert(HOST_RSP == 0x6c14 && HOST_RIP == 0x6c16, "VMCS encodings");
+
+/* ------------------------------------------------------------------ */
+/* L2                                                                  */
+/* ------------------------------------------------------------------ */
+
+static inline void l2_hypercall(uint64_t vmx, uint64_t *rax, uint64_t *rbx,
+				uint64_t *rcx, uint64_t *rdx)
+{
+	uint64_t rsi = 0;
+
+	if (vmx)
+		asm volatile("vmcall"
+			     : "+a"(*rax), "+b"(*rbx), "+c"(*rcx), "+d"(*rdx), "+S"(rsi)
+			     : : "memory");
+	else
+		asm volatile("vmmcall"
+			     : "+a"(*rax), "+b"(*rbx), "+c"(*rcx), "+d"(*rdx), "+S"(rsi)
+			     : : "memory");
+}
+
+/* Entered by VMRUN/VMLAUNCH with RDI = its struct l2_args; never returns. */
+static void __attribute__((__noinline__, __used__)) l2_main(struct l2_args *a)
+{
+	uint64_t i, rax, rbx, rcx, rdx;
+
+	a->started = 1;
+	for (i = 0; i < a->n_io; i++) {
+		asm volatile("outb %b0, %w1" : : "a"((uint8_t)i), "Nd"((uint16_t)a->port) : "memory");
+		a->io_done++;
+	}
+	for (i = 0; i < a->n_ping; i++) {
+		uint64_t cookie = a->cookie + i;
+
+		rax = NESTOR_HC_LEAF;
+		rbx = NESTOR_HC_FN_PING;
+		rcx = cookie;
+		rdx = 0;
+		l2_hypercall(a->use_vmcall, &rax, &rbx, &rcx, &rdx);
+		if (rax == NESTOR_HC_OK && rbx == ~cookie) {
+			a->ping_ok++;
+			if (rcx == NESTOR_UAPI_VERSION)
+				a->ping_ver_ok++;
+		} else if (rax == L1_PING_NOT_ANSWERED) {
+			a->ping_l1++;
+		} else {
+			if (!a->ping_bad) {
+				a->bad_rax = rax;
+				a->bad_rbx = rbx;
+				a->bad_rcx = rcx;
+			}
+			a->ping_bad++;
+		}
+	}
+	for (i = 0; i < a->n_hc; i++) {
+		rax = HC_OTHER;
+		rbx = a->cookie ^ i;
+		rcx = 0;
+		rdx = 0;
+		l2_hypercall(a->use_vmcall, &rax, &rbx, &rcx, &rdx);
+		if (rax == L1_HC_ANSWER(a->cookie ^ i))
+			a->hc_ok++;
+		else
+			a->hc_bad++;
+	}
+	a->finished = 1;
+	for (;;) {
+		rax = HC_DONE;
+		rbx = rcx = rdx = 0;
+		l2_hypercall(a->use_vmcall, &rax, &rbx, &rcx, &rdx);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* L1: entering an L2 with all of its GPRs saved and restored          */
+/* ------------------------------------------------------------------ */
+/*
+ * The library's run_guest() (SVM) keeps one global register set and
+ * vmlaunch()/vmresume() (VMX) do not preserve the guest's GPRs at all; with
+ * two L2s that L1 alternates between, each needs its own register file.
+ *
+ * void nested_l2_svm_run(struct l2_gprs *g, uint64_t vmcb_gpa);
+ *	RAX/RSP/RIP/RFLAGS are in the VMCB. VMLOAD/VMSAVE as run_guest() does.
+ * int nested_l2_vmx_run(struct l2_gprs *g, int launched);
+ *	On the current VMCS; returns 0 after a VM exit, 1 when VMLAUNCH/VMRESUME
+ *	failed (VMfail). HOST_RSP/HOST_RIP are written here.
+ */
+asm(
+"	.pushsection .text\n"
+"	.globl nested_l2_svm_run\n"
+"	.type nested_l2_svm_run, @function\n"
+"nested_l2_svm_run:\n"
+"	push %rbp\n"
+"	push %rbx\n"
+"	push %r12\n"
+"	push %r13\n"
+"	push %r14\n"
+"	push %r15\n"
+"	push %rsi\n"			/* vmcb gpa */
+"	push %rdi\n"			/* l2_gprs */
+"	mov %rsi, %rax\n"
+"	clgi\n"
+"	vmload %rax\n"
+"	mov 8(%rdi), %rbx\n"
+"	mov 16(%rdi), %rcx\n"
+"	mov 24(%rdi), %rdx\n"
+"	mov 32(%rdi), %rsi\n"
+"	mov 48(%rdi), %rbp\n"
+"	mov 56(%rdi), %r8\n"
+"	mov 64(%rdi), %r9\n"
+"	mov 72(%rdi), %r10\n"
+"	mov 80(%rdi), %r11\n"
+"	mov 88(%rdi), %r12\n"
+"	mov 96(%rdi), %r13\n"
+"	mov 104(%rdi), %r14\n"
+"	mov 112(%rdi), %r15\n"
+"	mov 40(%rdi), %rdi\n"
+"	vmrun %rax\n"
+"	push %rdi\n"
+"	mov 8(%rsp), %rdi\n"
+"	mov %rbx, 8(%rdi)\n"
+"	mov %rcx, 16(%rdi)\n"
+"	mov %rdx, 24(%rdi)\n"
+"	mov %rsi, 32(%rdi)\n"
+"	mov %rbp, 48(%rdi)\n"
+"	mov %r8, 56(%rdi)\n"
+"	mov %r9, 64(%rdi)\n"
+"	mov %r10, 72(%rdi)\n"
+"	mov %r11, 80(%rdi)\n"
+"	mov %r12, 88(%rdi)\n"
+"	mov %r13, 96(%rdi)\n"
+"	mov %r14, 104(%rdi)\n"
+"	mov %r15, 112(%rdi)\n"
+"	pop %rax\n"
+"	mov %rax, 40(%rdi)\n"
+"	pop %rdi\n"
+"	pop %rax\n"
+"	vmsave %rax\n"
+"	stgi\n"
+"	pop %r15\n"
+"	pop %r14\n"
+"	pop %r13\n"
+"	pop %r12\n"
+"	pop %rbx\n"
+"	pop %rbp\n"
+"	ret\n"
+"	.size nested_l2_svm_run, . - nested_l2_svm_run\n"
+"\n"
+"	.globl nested_l2_vmx_run\n"
+"	.type nested_l2_vmx_run, @function\n"
+"nested_l2_vmx_run:\n"
+"	push %rbp\n"
+"	push %rbx\n"
+"	push %r12\n"
+"	push %r13\n"
+"	push %r14\n"
+"	push %r15\n"
+"	push %rdi\n"			/* l2_gprs; HOST_RSP points here */
+"	mov $0x6c14, %eax\n"		/* HOST_RSP */
+"	vmwrite %rsp, %rax\n"
+"	lea 1f(%rip), %rdx\n"
+"	mov $0x6c16, %eax\n"		/* HOST_RIP */
+"	vmwrite %rdx, %rax\n"
+"	test %esi, %esi\n"		/* flags survive the MOVs below */
+"	mov 0(%rdi), %rax\n"
+"	mov 8(%rdi), %rbx\n"
+"	mov 16(%rdi), %rcx\n"
+"	mov 24(%rdi), %rdx\n"
+"	mov 32(%rdi), %rsi\n"
+"	mov 48(%rdi), %rbp\n"
+"	mov 56(%rdi), %r8\n"
+"	mov 64(%rdi), %r9\n"
+"	mov 72(%rdi), %r10\n"
+"	mov 80(%rdi), %r11\n"
+"	mov 88(%rdi), %r12\n"
+"	mov 96(%rdi), %r13\n"
+"	mov 104(%rdi), %r14\n"
+"	mov 112(%rdi), %r15\n"
+"	mov 40(%rdi), %rdi\n"
+"	jnz 2f\n"
+"	vmlaunch\n"
+"	jmp 3f\n"
+"2:	vmresume\n"
+"3:	pop %rdi\n"			/* VMfail: nothing was saved */
+"	mov $1, %eax\n"
+"	jmp 4f\n"
+"1:	push %rdi\n"			/* VM exit: RSP = HOST_RSP */
+"	mov 8(%rsp), %rdi\n"
+"	mov %rax, 0(%rdi)\n"
+"	mov %rbx, 8(%rdi)\n"
+"	mov %rcx, 16(%rdi)\n"
+"	mov %rdx, 24(%rdi)\n"
+"	mov %rsi, 32(%rdi)\n"
+"	mov %rbp, 48(%rdi)\n"
+"	mov %r8, 56(%rdi)\n"
+"	mov %r9, 64(%rdi)\n"
+"	mov %r10, 72(%rdi)\n"
+"	mov %r11, 80(%rdi)\n"
+"	mov %r12, 88(%rdi)\n"
+"	mov %r13, 96(%rdi)\n"
+"	mov %r14, 104(%rdi)\n"
+"	mov %r15, 112(%rdi)\n"
+"	pop %rax\n"
+"	mov %rax, 40(%rdi)\n"
+"	pop %rdi\n"
+"	xor %eax, %eax\n"
+"4:	pop %r15\n"
+"	pop %r14\n"
+"	pop %r13\n"
+"	pop %r12\n"
+"	pop %rbx\n"
+"	pop %rbp\n"
+"	ret\n"
+"	.size nested_l2_vmx_run, . - nested_l2_vmx_run\n"
+"	.popsection\n");
+
+void nested_l2_svm_run(struct l2_gprs *g, uint64_t vmcb_gpa);
+int nested_l2_vmx_run(struct l2_gprs *g, int launched);
+
+/* ------------------------------------------------------------------ */
+/* L1                                                                  */
+/* ------------------------------------------------------------------ */
+
+/* L1's own state (the guest's copy of these globals). */
+static struct l2_gprs l1_gprs[NR_L2];
+static int l1_launched[NR_L2];
+static int l1_cur_vmcs = -1;
+
+static void l1_svm_setup(struct shared *sh)
+{
+	for (int i = 0; i < NR_L2; i++) {
+		struct svm_test_data *svm = (void *)sh->svm_gva[i];
+		struct vmcb *vmcb = svm->vmcb;
+
+		/* EFER.SVME, HSAVE, segments and control registers from L1. */
+		generic_svm_setup(svm, (void *)sh->l2_entry, (void *)sh->stack_top[i]);
+		vmcb->control.intercept |= (1ULL << INTERCEPT_IOIO_PROT) |
+					   (1ULL << INTERCEPT_SHUTDOWN) |
+					   (1ULL << INTERCEPT_HLT);
+		vmcb->control.iopm_base_pa = sh->iopm_gpa;
+		vmcb->control.asid = 1 + i;
+		vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ASID;
+		vmcb->control.nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+		vmcb->control.nested_cr3 = sh->npt_root[i];
+		vmcb->save.cr3 = sh->l2_cr3[i];
+
+		sh->vmcs12_gpa[i] = svm->vmcb_gpa;
+		sh->nested_root[i] = vmcb->control.nested_cr3;
+		sh->guest_cr3[i] = vmcb->save.cr3;
+	}
+}
+
+static void l1_vmx_load(struct shared *sh, int i)
+{
+	struct vmx_pages *vmx = (void *)sh->vmx_gva[i];
+
+	if (l1_cur_vmcs != i) {
+		GUEST_ASSERT(!vmptrld(vmx->vmcs_gpa));
+		l1_cur_vmcs = i;
+	}
+}
+
+static void l1_vmx_setup(struct shared *sh)
+{
+	GUEST_ASSERT(prepare_for_vmx_operation((void *)sh->vmx_gva[0]));
+	for (int i = 0; i < NR_L2; i++) {
+		struct vmx_pages *vmx = (void *)sh->vmx_gva[i];
+
+		/* VMCLEAR + VMPTRLD of this L2's vmcs12, then the library's
+		 * controls, host state and guest state (EPT from vmx->eptp_gpa). */
+		GUEST_ASSERT(load_vmcs(vmx));
+		l1_cur_vmcs = i;
+		l1_launched[i] = 0;
+		prepare_vmcs(vmx, (void *)sh->l2_entry, (void *)sh->stack_top[i]);
+		GUEST_ASSERT(vmreadz(SECONDARY_VM_EXEC_CONTROL) & SECONDARY_EXEC_ENABLE_EPT);
+		vmwrite(CPU_BASED_VM_EXEC_CONTROL,
+			vmreadz(CPU_BASED_VM_EXEC_CONTROL) | CPU_BASED_UNCOND_IO_EXITING);
+		vmwrite(GUEST_CR3, sh->l2_cr3[i]);
+
+		sh->vmcs12_gpa[i] = vmx->vmcs_gpa;
+		sh->nested_root[i] = vmreadz(EPT_POINTER);
+		sh->guest_cr3[i] = vmreadz(GUEST_CR3);
+	}
+}
+
+static void l1_reset_l2(struct shared *sh, int phase, int i)
+{
+	struct l2_args *a = &sh->args[i];
+	uint64_t rsp = sh->stack_top[i] - 8;	/* as if called */
+
+	memset(a, 0, sizeof(*a));
+	a->use_vmcall = sh->backend == BE_VMX;
+	a->port = L2_PORT;
+	a->n_io = sh->p[phase].n_io[i];
+	a->n_ping = sh->p[phase].n_ping[i];
+	a->n_hc = sh->p[phase].n_hc[i];
+	a->cookie = sh->p[phase].cookie[i];
+
+	memset(&l1_gprs[i], 0, sizeof(l1_gprs[i]));
+	l1_gprs[i].rdi = (uint64_t)a;
+
+	if (sh->backend == BE_SVM) {
+		struct vmcb *vmcb = ((struct svm_test_data *)sh->svm_gva[i])->vmcb;
+
+		vmcb->save.rip = sh->l2_entry;
+		vmcb->save.rsp = rsp;
+		vmcb->save.rflags = 2;
+		vmcb->save.rax = 0;
+	} else {
+		l1_vmx_load(sh, i);
+		vmwrite(GUEST_RIP, sh->l2_entry);
+		vmwrite(GUEST_RSP, rsp);
+		vmwrite(GUEST_RFLAGS, 2);
+	}
+}
+
+static void l1_unexpected(struct l1_counts *c, uint64_t code, uint64_t info1,
+			  uint64_t info2, uint64_t rip)
+{
+	if (!c->unexpected++) {
+		c->unexp_code = code;
+		c->unexp_info1 = info1;
+		c->unexp_info2 = info2;
+		c->unexp_rip = rip;
+	}
+}
+
+/*
+ * A hypercall from L2 i. Returns the value for RAX, and false in *keep when
+ * the L2 is finished.
+ */
+static uint64_t l1_hypercall(struct l1_counts *c, uint64_t code, uint64_t rax,
+			     uint64_t rbx, bool *keep, uint64_t rip)
+{
+	*keep = true;
+	switch (rax) {
+	case NESTOR_HC_LEAF:
+		/* nestor is not there (or let it through): answer "not answered". */
+		c->ping++;
+		return L1_PING_NOT_ANSWERED;
+	case HC_OTHER:
+		c->hc++;
+		return L1_HC_ANSWER(rbx);
+	case HC_DONE:
+		c->done++;
+		*keep = false;
+		return rax;
+	default:
+		l1_unexpected(c, code, rax, rbx, rip);
+		*keep = false;
+		return rax;
+	}
+}
+
+/* Runs L2 i until its next exit and handles it; false when it is finished. */
+static bool l1_svm_step(struct shared *sh, struct l1_counts *c, int i)
+{
+	struct svm_test_data *svm = (void *)sh->svm_gva[i];
+	struct vmcb *vmcb = svm->vmcb;
+	uint64_t code, info1, info2;
+	bool keep;
+
+	c->entries++;
+	nested_l2_svm_run(&l1_gprs[i], svm->vmcb_gpa);
+	code = vmcb->control.exit_code | ((uint64_t)vmcb->control.exit_code_hi << 32);
+	info1 = vmcb->control.exit_info_1;
+	info2 = vmcb->control.exit_info_2;
+
+	switch (code) {
+	case SVM_EXIT_IOIO:
+		/* EXITINFO1: port in 31:16, SZ8 in bit 4, IN in bit 0. */
+		if ((info1 >> 16) == L2_PORT && !(info1 & 1) && (info1 & (1 << 4)))
+			c->io++;
+		else
+			l1_unexpected(c, code, info1, info2, vmcb->save.rip);
+		/* No nrip-save under TCG: EXITINFO2 holds the next RIP. */
+		vmcb->save.rip = info2;
+		return true;
+	case SVM_EXIT_VMMCALL:
+		vmcb->save.rax = l1_hypercall(c, code, vmcb->save.rax,
+					      l1_gprs[i].rbx, &keep, vmcb->save.rip);
+		vmcb->save.rip += 3;	/* VMMCALL is 0f 01 d9 */
+		return keep;
+	default:
+		l1_unexpected(c, code, info1, info2, vmcb->save.rip);
+		return false;
+	}
+}
+
+static bool l1_vmx_step(struct shared *sh, struct l1_counts *c, int i)
+{
+	uint64_t reason, qual, rip, len;
+	bool keep;
+
+	l1_vmx_load(sh, i);
+	c->entries++;
+	if (nested_l2_vmx_run(&l1_gprs[i], l1_launched[i])) {
+		sh->vm_error[i] = vmreadz(VM_INSTRUCTION_ERROR);
+		l1_unexpected(c, 0xfffffffful, sh->vm_error[i], l1_launched[i], 0);
+		return false;
+	}
+	l1_launched[i] = 1;
+	reason = vmreadz(VM_EXIT_REASON);
+	qual = vmreadz(EXIT_QUALIFICATION);
+	rip = vmreadz(GUEST_RIP);
+	len = vmreadz(VM_EXIT_INSTRUCTION_LEN);
+
+	switch (reason) {
+	case EXIT_REASON_IO_INSTRUCTION:
+		/* Qualification: size-1 in 2:0, IN in bit 3, string in bit 4,
+		 * port in 31:16. */
+		if ((qual >> 16) == L2_PORT && (qual & 0x1f) == 0)
+			c->io++;
+		else
+			l1_unexpected(c, reason, qual, len, rip);
+		vmwrite(GUEST_RIP, rip + len);
+		return true;
+	case EXIT_REASON_VMCALL:
+		l1_gprs[i].rax = l1_hypercall(c, reason, l1_gprs[i].rax,
+					      l1_gprs[i].rbx, &keep, rip);
+		vmwrite(GUEST_RIP, rip + len);
+		return keep;
+	default:
+		l1_unexpected(c, reason, qual, len, rip);
+		return false;
+	}
+}
+
+static void l1_run_phase(struct shared *sh, int phase)
+{
+	bool running[NR_L2];
+	uint64_t budget;
+	int i;
+
+	budget = 64;
+	for (i = 0; i < NR_L2; i++) {
+		l1_reset_l2(sh, phase, i);
+		running[i] = true;
+		budget += 4 * (sh->p[phase].n_io[i] + sh->p[phase].n_ping[i] +
+			       sh->p[phase].n_hc[i]);
+	}
+	/* A then B then A ...: every exit L1 sees switches to the other L2. */
+	for (i = 0; running[0] || running[1]; i ^= 1) {
+		struct l1_counts *c = &sh->c[phase][i];
+
+		if (!running[i])
+			continue;
+		if (sh->backend == BE_SVM)
+			running[i] = l1_svm_step(sh, c, i);
+		else
+			running[i] = l1_vmx_step(sh, c, i);
+		if (!--budget) {
+			/* Runaway L2: stop both, the host sees why. */
+			l1_unexpected(c, 0xfffffffeul, 0, 0, 0);
+			break;
+		}
+	}
+}
+
+static void l1_guest_code(struct shared *sh)
+{
+	uint64_t cr3;
+
+	asm volatile("mov %%cr3, %0" : "=r"(cr3));
+	sh->l1_cr3 = cr3;
+	if (sh->backend == BE_SVM)
+		l1_svm_setup(sh);
+	else
+		l1_vmx_setup(sh);
+	GUEST_SYNC(0);	/* set up, nothing run yet */
+	for (uint64_t p = 0; p < sh->nr_phases; p++) {
+		l1_run_phase(sh, p);
+		GUEST_SYNC(p + 1);	/* parked; both L2 contexts alive */
+	}
+	GUEST_DONE();
+}
+
+/* ------------------------------------------------------------------ */
+/* Host: TAP                                                           */
+/* ------------------------------------------------------------------ */
+
+static int tap_n, tap_failed;
+static volatile sig_atomic_t finished;
+
+static bool tap(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool tap(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d - ", ok ? "" : "not ", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!ok)
+		tap_failed++;
+	return ok;
+}
+
+static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+#define CHECK_EQ(got, want, ...) ({						\
+	uint64_t _g = (got), _w = (want);					\
+	bool _ok = tap(_g == _w, __VA_ARGS__);					\
+	if (!_ok)								\
+		diag("  got %#llx (%llu), want %#llx (%llu)",			\
+		     (unsigned long long)_g, (unsigned long long)_g,		\
+		     (unsigned long long)_w, (unsigned long long)_w);		\
+	_ok;									\
+})
+
+static void finish(void)
+{
+	printf("1..%d\n", tap_n);
+	if (tap_failed)
+		diag("%d of %d checks failed", tap_failed, tap_n);
+	fflush(stdout);
+}
+
+/* The library's TEST_ASSERT ends the process with exit(254); keep TAP whole. */
+static void at_exit(void)
+{
+	if (finished)
+		return;
+	tap(false, "no assertion of KVM's selftest library failed (see stderr)");
+	finish();
+	_exit(1);
+}
+
+static void on_alarm(int sig)
+{
+	char buf[128];
+	int len;
+
+	(void)sig;
+	finished = 1;
+	/* stdout is line-buffered, so nothing is pending in it. */
+	len = snprintf(buf, sizeof(buf), "not ok %d - finished within the time limit\n1..%d\n",
+		       tap_n + 1, tap_n + 1);
+	if (write(STDOUT_FILENO, buf, len) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------------ */
+/* Host: nested page tables                                            */
+/* ------------------------------------------------------------------ */
+
+#define PTE_P		(1ull << 0)
+#define PTE_RW		(1ull << 1)
+#define PTE_US		(1ull << 2)
+#define PTE_A		(1ull << 5)
+#define PTE_D		(1ull << 6)
+#define PTE_PS		(1ull << 7)
+#define PTE_ADDR	0x000ffffffffff000ull
+
+static vm_paddr_t alloc_table(struct kvm_vm *vm)
+{
+	vm_paddr_t pa = vm_alloc_page_table(vm);
+
+	memset(addr_gpa2hva(vm, pa), 0, vm->page_size);
+	return pa;
+}
+
+/*
+ * AMD NPT uses the long-mode page-table format; every access counts as a
+ * user access, so U/S is set at every level. A/D are preset so the walk
+ * never has to write to these tables.
+ */
+static void npt_map(struct kvm_vm *vm, vm_paddr_t root, uint64_t gpa,
+		    uint64_t size, int level)
+{
+	uint64_t step = PG_LEVEL_SIZE(level);
+
+	TEST_ASSERT(!(gpa % step) && !(size % step), "npt_map: misaligned %#lx+%#lx", gpa, size);
+	for (uint64_t a = gpa; a < gpa + size; a += step) {
+		uint64_t *table = addr_gpa2hva(vm, root);
+
+		for (int l = PG_LEVEL_512G; l > level; l--) {
+			uint64_t *e = &table[(a >> PG_LEVEL_SHIFT(l)) & 511];
+
+			if (!(*e & PTE_P))
+				*e = alloc_table(vm) | PTE_P | PTE_RW | PTE_US | PTE_A;
+			TEST_ASSERT(!(*e & PTE_PS), "npt_map: %#lx already under a large page", a);
+			table = addr_gpa2hva(vm, *e & PTE_ADDR);
+		}
+		uint64_t *e = &table[(a >> PG_LEVEL_SHIFT(level)) & 511];
+
+		TEST_ASSERT(!(*e & PTE_P), "npt_map: %#lx mapped twice", a);
+		*e = a | PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D |
+		     (level > PG_LEVEL_4K ? PTE_PS : 0);
+	}
+}
+
+/*
+ * Level of the leaf that maps gpa in a nested table (NPT, or EPT: both keep
+ * the next address in bits 51:12 and the large-page flag in bit 7), and the
+ * address it maps to; 0 when gpa is not mapped.
+ */
+static int nested_leaf(struct kvm_vm *vm, vm_paddr_t root, bool ept,
+		       uint64_t gpa, uint64_t *pa)
+{
+	uint64_t *table = addr_gpa2hva(vm, root);
+
+	for (int l = PG_LEVEL_512G; l >= PG_LEVEL_4K; l--) {
+		uint64_t e = table[(gpa >> PG_LEVEL_SHIFT(l)) & 511];
+		uint64_t mask = PG_LEVEL_SIZE(l) - 1;
+
+		if (!(ept ? (e & 7) : (e & PTE_P)))
+			return 0;
+		if (l == PG_LEVEL_4K || (e & PTE_PS)) {
+			*pa = (e & PTE_ADDR & ~mask) | (gpa & mask);
+			return l;
+		}
+		table = addr_gpa2hva(vm, e & PTE_ADDR);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Host: the test                                                      */
+/* ------------------------------------------------------------------ */
+
+static const struct phase_params default_phases[MAX_PHASES] = {
+	{ .n_io = { 37, 53 }, .n_ping = { 5, 7 }, .n_hc = { 3, 4 },
+	  .cookie = { 0xa0000000a11ce000ull, 0xb0000000b0b00000ull } },
+	{ .n_io = { 11, 13 }, .n_ping = { 4, 6 }, .n_hc = { 2, 5 },
+	  .cookie = { 0xa0000001a11ce000ull, 0xb0000001b0b00000ull } },
+	{ .n_io = { 19, 23 }, .n_ping = { 3, 2 }, .n_hc = { 1, 6 },
+	  .cookie = { 0xa0000002a11ce000ull, 0xb0000002b0b00000ull } },
+};
+
+static const char *const l2_name[NR_L2] = { "A", "B" };
+
+struct opts {
+	bool rmmod;
+	bool no_nestor;
+	const char *rmmod_cmd;
+	const char *insmod_cmd;
+	unsigned int timeout;
+};
+
+struct test {
+	struct opts o;
+	enum backend be;
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	struct shared *sh;		/* host view of slot 1 */
+	bool nestor_present[MAX_PHASES];
+	/* cumulative per L2 since the registry last started */
+	uint64_t sum_io[NR_L2], sum_ping[NR_L2], sum_hc[NR_L2], sum_entries[NR_L2];
+	uint32_t ctx_id[NR_L2];		/* from the last registry check */
+	bool have_ids;
+	uint64_t reload_ns;		/* CLOCK_BOOTTIME before the insmod */
+};
+
+static uint32_t exit_io(enum backend be) { return be == BE_SVM ? SVM_EXIT_IOIO : EXIT_REASON_IO_INSTRUCTION; }
+static uint32_t exit_hc(enum backend be) { return be == BE_SVM ? SVM_EXIT_VMMCALL : EXIT_REASON_VMCALL; }
+
+static void setup_vm(struct test *t)
+{
+	struct kvm_vm *vm;
+	struct shared *sh;
+	vm_vaddr_t gva;
+	uint64_t slot0_size;
+
+	t->vm = vm = vm_create_with_one_vcpu(&t->vcpu, l1_guest_code);
+	ucall_init(vm, NULL);
+
+	/* Slot 1: the L2s' stacks and argument blocks, and the shared page. */
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, SLOT1_GPA, SLOT1,
+				    SLOT1_PAGES, 0);
+	virt_map(vm, SLOT1_GPA, SLOT1_GPA, SLOT1_PAGES);
+	sh = t->sh = addr_gpa2hva(vm, SLOT1_GPA + SHARED_OFF);
+	memset(sh, 0, sizeof(*sh));
+	TEST_ASSERT(sizeof(*sh) <= L2_STACK_OFF(0), "struct shared too large");
+
+	sh->backend = t->be;
+	sh->nr_phases = t->o.rmmod ? 3 : 2;
+	memcpy(sh->p, default_phases, sizeof(sh->p));
+	sh->l2_entry = (uint64_t)l2_main;
+	for (int i = 0; i < NR_L2; i++)
+		sh->stack_top[i] = SLOT1_GPA + L2_STACK_OFF(i) + L2_STACK_PAGES * 4096ull;
+
+	if (t->be == BE_SVM) {
+		for (int i = 0; i < NR_L2; i++) {
+			vcpu_alloc_svm(vm, &gva);
+			sh->svm_gva[i] = gva;
+		}
+		/* 12 KiB I/O permission map, contiguous; all ports intercepted. */
+		gva = vm_vaddr_alloc(vm, 3 * 4096, KVM_UTIL_MIN_VADDR);
+		sh->iopm_gpa = addr_gva2gpa(vm, gva);
+		TEST_ASSERT(addr_gva2gpa(vm, gva + 8192) == sh->iopm_gpa + 8192,
+			    "IOPM is not physically contiguous");
+		memset(addr_gva2hva(vm, gva), 0xff, 3 * 4096);
+		for (int i = 0; i < NR_L2; i++)
+			sh->npt_root[i] = alloc_table(vm);
+	} else {
+		for (int i = 0; i < NR_L2; i++) {
+			struct vmx_pages *vmx = vcpu_alloc_vmx(vm, &gva);
+
+			sh->vmx_gva[i] = gva;
+			prepare_eptp(vmx, vm, 0);	/* one EPT root per L2 */
+		}
+	}
+
+	/* L2 CR3s: a PML4 page each, with L1's top-level entries. */
+	for (int i = 0; i < NR_L2; i++) {
+		vm_paddr_t pml4 = alloc_table(vm);
+
+		memcpy(addr_gpa2hva(vm, pml4), addr_gpa2hva(vm, vm->pgd), vm->page_size);
+		sh->l2_cr3[i] = pml4;
+	}
+
+	/*
+	 * Nested tables, last, so that they cover every page allocated above:
+	 * memslot 0 (code, L1's page tables, the L2 PML4s, the vmcb/vmcs pages)
+	 * with 4 KiB pages, memslot 1 (L2 stacks and data) with one 2 MiB page.
+	 */
+	slot0_size = memslot2region(vm, 0)->region.memory_size;
+	slot0_size = (slot0_size + 4095) & ~4095ull;
+	TEST_ASSERT(slot0_size <= SLOT1_GPA, "memslot 0 overlaps memslot 1");
+	for (int i = 0; i < NR_L2; i++) {
+		if (t->be == BE_SVM) {
+			npt_map(vm, sh->npt_root[i], 0, slot0_size, PG_LEVEL_4K);
+			npt_map(vm, sh->npt_root[i], SLOT1_GPA, SLOT1_SIZE, PG_LEVEL_2M);
+		} else {
+			struct vmx_pages *vmx = addr_gva2hva(vm, sh->vmx_gva[i]);
+
+			nested_map(vmx, vm, 0, 0, slot0_size);
+			__nested_map(vmx, vm, SLOT1_GPA, SLOT1_GPA, SLOT1_SIZE, PG_LEVEL_2M);
+		}
+	}
+	/* Tables allocated while mapping must still be inside the 4K range. */
+	TEST_ASSERT(memslot2region(vm, 0)->region.memory_size <= slot0_size,
+		    "memslot 0 grew");
+
+	vcpu_args_set(t->vcpu, 1, (uint64_t)SLOT1_GPA + SHARED_OFF);
+}
+
+/* Runs the vCPU to the next ucall; returns the SYNC stage, or -1. */
+static int run_to_sync(struct test *t, int want)
+{
+	struct ucall uc;
+	struct kvm_run *run = t->vcpu->run;
+	int rc;
+
+	rc = _vcpu_run(t->vcpu);
+	if (rc) {
+		tap(false, "KVM_RUN of L1 succeeds (stage %d)", want);
+		diag("  KVM_RUN: %s", strerror(errno));
+		return -1;
+	}
+	if (run->exit_reason != KVM_EXIT_IO) {
+		tap(false, "L1 reaches stage %d", want);
+		diag("  unexpected KVM exit %u (%s)", run->exit_reason,
+		     exit_reason_str(run->exit_reason));
+		if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
+			diag("  internal error suberror %u", run->internal.suberror);
+		return -1;
+	}
+	switch (get_ucall(t->vcpu, &uc)) {
+	case UCALL_SYNC:
+		if ((int)uc.args[1] != want) {
+			tap(false, "L1 reaches stage %d", want);
+			diag("  L1 reported stage %lu", uc.args[1]);
+			return -1;
+		}
+		return want;
+	case UCALL_DONE:
+		if (want == -2)
+			return -2;
+		tap(false, "L1 reaches stage %d", want);
+		diag("  L1 finished early");
+		return -1;
+	case UCALL_ABORT:
+		tap(false, "L1 reaches stage %d", want);
+		diag("  L1 assertion failed: %s at %s:%lu",
+		     (const char *)uc.args[GUEST_ERROR_STRING],
+		     (const char *)uc.args[GUEST_FILE], uc.args[GUEST_LINE]);
+		return -1;
+	default:
+		tap(false, "L1 reaches stage %d", want);
+		diag("  unexpected I/O exit: port %#x", run->io.port);
+		return -1;
+	}
+}
+
+static void check_setup(struct test *t)
+{
+	struct shared *sh = t->sh;
+
+	tap(sh->vmcs12_gpa[0] != sh->vmcs12_gpa[1],
+	    "setup: A and B have their own %s (%#lx, %#lx)",
+	    t->be == BE_SVM ? "vmcb12" : "vmcs12", sh->vmcs12_gpa[0], sh->vmcs12_gpa[1]);
+	tap(sh->nested_root[0] != sh->nested_root[1],
+	    "setup: A and B have their own %s (%#lx, %#lx)",
+	    t->be == BE_SVM ? "nCR3" : "EPTP", sh->nested_root[0], sh->nested_root[1]);
+	tap(sh->guest_cr3[0] != sh->guest_cr3[1] && sh->guest_cr3[0] != sh->l1_cr3 &&
+	    sh->guest_cr3[1] != sh->l1_cr3,
+	    "setup: A and B have their own CR3 (%#lx, %#lx; L1 %#lx)",
+	    sh->guest_cr3[0], sh->guest_cr3[1], sh->l1_cr3);
+	for (int i = 0; i < NR_L2; i++) {
+		uint64_t root = sh->nested_root[i] & PTE_ADDR;
+		uint64_t want = t->be == BE_SVM ? sh->npt_root[i]
+			: ((struct vmx_pages *)addr_gva2hva(t->vm, sh->vmx_gva[i]))->eptp_gpa;
+		uint64_t code = addr_gva2gpa(t->vm, (vm_vaddr_t)l2_main);
+		uint64_t stack = sh->stack_top[i] - 8, pa = 0;
+		int lvl;
+
+		tap(root == want && root != (sh->l1_cr3 & PTE_ADDR),
+		    "setup: %s's nested root %#lx is its own table, not L1's page tables (%#lx)",
+		    l2_name[i], sh->nested_root[i], sh->l1_cr3);
+		lvl = nested_leaf(t->vm, want, t->be == BE_VMX, stack, &pa);
+		if (!tap(lvl == PG_LEVEL_2M && pa == stack,
+			 "setup: %s's nested tables map its stack (%#lx) with a 2 MiB page, identity",
+			 l2_name[i], stack))
+			diag("  level %d, maps to %#lx", lvl, pa);
+		lvl = nested_leaf(t->vm, want, t->be == BE_VMX, code, &pa);
+		if (!tap(lvl == PG_LEVEL_4K && pa == code,
+			 "setup: %s's nested tables map its code (%#lx) with a 4 KiB page, identity",
+			 l2_name[i], code))
+			diag("  level %d, maps to %#lx", lvl, pa);
+	}
+}
+
+static void check_l1_l2(struct test *t, int phase, bool nestor)
+{
+	struct shared *sh = t->sh;
+	const struct phase_params *p = &sh->p[phase];
+
+	for (int i = 0; i < NR_L2; i++) {
+		const struct l1_counts *c = &sh->c[phase][i];
+		const struct l2_args *a = &sh->args[i];
+		const char *n = l2_name[i];
+		int ph = phase + 1;
+
+		if (!tap(c->unexpected == 0, "phase %d %s: L1 saw no unexpected exit", ph, n))
+			diag("  %lu unexpected; first: code %#lx info1 %#lx info2 %#lx rip %#lx",
+			     c->unexpected, c->unexp_code, c->unexp_info1,
+			     c->unexp_info2, c->unexp_rip);
+		if (!tap(a->finished && c->done == 1,
+			 "phase %d %s: L2 ran to its final hypercall", ph, n))
+			diag("  started %lu finished %lu, done exits %lu, io done %lu",
+			     a->started, a->finished, c->done, a->io_done);
+		CHECK_EQ(c->io, p->n_io[i], "phase %d %s: L1 counted %lu port writes", ph, n, p->n_io[i]);
+		CHECK_EQ(a->io_done, p->n_io[i], "phase %d %s: L2 completed %lu port writes", ph, n, p->n_io[i]);
+		CHECK_EQ(c->hc, p->n_hc[i], "phase %d %s: L1 counted %lu other hypercalls", ph, n, p->n_hc[i]);
+		CHECK_EQ(a->hc_ok, p->n_hc[i], "phase %d %s: L2 got L1's answer to %lu hypercalls", ph, n, p->n_hc[i]);
+		if (nestor) {
+			CHECK_EQ(c->ping, 0, "phase %d %s: no nestor ping reached L1", ph, n);
+			if (!CHECK_EQ(a->ping_ok, p->n_ping[i],
+				      "phase %d %s: %lu pings answered in L0 (RAX=OK, RBX=~cookie)",
+				      ph, n, p->n_ping[i]))
+				diag("  answered by L1 %lu, bad %lu (first: rax %#lx rbx %#lx rcx %#lx)",
+				     a->ping_l1, a->ping_bad, a->bad_rax, a->bad_rbx, a->bad_rcx);
+			CHECK_EQ(a->ping_ver_ok, p->n_ping[i],
+				 "phase %d %s: ping returns the uapi version in RCX", ph, n);
+		} else {
+			CHECK_EQ(c->ping, p->n_ping[i], "phase %d %s: L1 saw all %lu pings (nestor absent)",
+				 ph, n, p->n_ping[i]);
+			if (!CHECK_EQ(a->ping_l1, p->n_ping[i],
+				      "phase %d %s: L2 got L1's not-answered value for %lu pings",
+				      ph, n, p->n_ping[i]))
+				diag("  answered in L0 %lu, bad %lu (first: rax %#lx rbx %#lx)",
+				     a->ping_ok, a->ping_bad, a->bad_rax, a->bad_rbx);
+		}
+		diag("phase %d %s: L1 entries %lu, io %lu, pings in L1 %lu, hc %lu, done %lu",
+		     ph, n, c->entries, c->io, c->ping, c->hc, c->done);
+	}
+}
+
+static const struct nestor_exit_count *find_exit(const struct nestor_stats *s, uint32_t reason)
+{
+	for (size_t i = 0; i < s->nr_exits; i++)
+		if (s->exits[i].reason == reason)
+			return &s->exits[i];
+	return NULL;
+}
+
+/*
+ * nestor's view, while L1 is parked. fresh: the registry was reloaded
+ * before this phase (new contexts, counts from this phase only).
+ */
+static void check_nestor(struct test *t, int phase, bool fresh)
+{
+	struct shared *sh = t->sh;
+	struct nestor *n;
+	struct nestor_vm *vms = NULL;
+	struct nestor_l2 *l2s = NULL;
+	size_t nr_vms = 0, nr_l2s = 0, mine = 0;
+	const struct nestor_l2 *ctx[NR_L2] = { NULL, NULL };
+	pid_t pid = getpid();
+	int err = 0, ph = phase + 1;
+
+	n = nestor_open(&err);
+	if (!tap(n != NULL, "phase %d: nestor_open", ph)) {
+		diag("  %s", nestor_strerror(err));
+		return;
+	}
+	err = nestor_list(n, &vms, &nr_vms, &l2s, &nr_l2s);
+	if (!tap(err == 0, "phase %d: nestor_list", ph)) {
+		diag("  %s", nestor_strerror(err));
+		nestor_close(n);
+		return;
+	}
+	for (size_t k = 0; k < nr_l2s; k++) {
+		if (l2s[k].vm_pid != (uint32_t)pid)
+			continue;
+		mine++;
+		for (int i = 0; i < NR_L2; i++)
+			if (l2s[k].vmcs12 == sh->vmcs12_gpa[i] && !ctx[i])
+				ctx[i] = &l2s[k];
+	}
+	if (!CHECK_EQ(mine, NR_L2, "phase %d: registry lists exactly two L2 contexts for this VM (pid %d)",
+		      ph, pid))
+		for (size_t k = 0; k < nr_l2s; k++)
+			diag("  l2 %u: vm %u pid %u vmcs12 %#lx root %#lx tdp %d entries %lu",
+			     l2s[k].id, l2s[k].vm_id, l2s[k].vm_pid, l2s[k].vmcs12,
+			     l2s[k].nested_root, l2s[k].tdp, l2s[k].entries);
+
+	for (int i = 0; i < NR_L2; i++) {
+		const struct nestor_l2 *c = ctx[i];
+		const char *nm = l2_name[i];
+		const struct nestor_l2_vcpu *v0 = NULL;
+		struct nestor_stats st = { 0 };
+		const struct nestor_exit_count *io, *hc;
+		uint64_t want_io = t->sum_io[i], want_ping = t->sum_ping[i];
+		uint64_t want_refl = t->sum_hc[i];
+
+		if (!tap(c != NULL, "phase %d %s: context with vmcs12 %#lx is registered",
+			 ph, nm, sh->vmcs12_gpa[i])) {
+			/* Keep the plan the same size whatever happens. */
+			for (int k = 0; k < 13; k++)
+				tap(false, "phase %d %s: (no context to check)", ph, nm);
+			continue;
+		}
+		diag("phase %d %s: context %u vm %u root %#lx entries %lu",
+		     ph, nm, c->id, c->vm_id, c->nested_root, c->entries);
+		CHECK_EQ(c->entries, t->sum_entries[i], "phase %d %s: entries == L1's %lu VM entries",
+			 ph, nm, t->sum_entries[i]);
+		CHECK_EQ(c->nested_root, sh->nested_root[i], "phase %d %s: nested_root is the %s L1 programmed",
+			 ph, nm, t->be == BE_SVM ? "nCR3" : "EPTP");
+		tap(c->tdp, "phase %d %s: tdp is set", ph, nm);
+		CHECK_EQ(c->isa, t->be, "phase %d %s: isa is %s", ph, nm, t->be == BE_SVM ? "svm" : "vmx");
+		for (size_t k = 0; k < c->nr_vcpus; k++)
+			if (c->vcpus[k].vcpu_id == 0)
+				v0 = &c->vcpus[k];
+		if (tap(v0 != NULL, "phase %d %s: vCPU 0 is listed", ph, nm))
+			CHECK_EQ(v0->cr3, sh->guest_cr3[i], "phase %d %s: vCPU 0's cr3 is the L2's CR3", ph, nm);
+		else
+			tap(false, "phase %d %s: vCPU 0's cr3 is the L2's CR3", ph, nm);
+		if (t->have_ids && !fresh)
+			CHECK_EQ(c->id, t->ctx_id[i], "phase %d %s: same context as before", ph, nm);
+		else if (fresh)
+			tap(c->first_seen_ns >= t->reload_ns,
+			    "phase %d %s: fresh context (first seen after the reload)", ph, nm);
+		else
+			tap(true, "phase %d %s: context id %u", ph, nm, c->id);
+		t->ctx_id[i] = c->id;
+
+		err = nestor_stats(n, c->id, &st);
+		if (!tap(err == 0, "phase %d %s: nestor_stats", ph, nm)) {
+			diag("  %s", nestor_strerror(err));
+			for (int k = 0; k < 5; k++)
+				tap(false, "phase %d %s: (no stats to check)", ph, nm);
+			continue;
+		}
+		io = find_exit(&st, exit_io(t->be));
+		hc = find_exit(&st, exit_hc(t->be));
+		CHECK_EQ(io ? io->total : 0, want_io, "phase %d %s: IO exits total == %lu", ph, nm, want_io);
+		CHECK_EQ(io ? io->reflected : 0, want_io, "phase %d %s: IO exits reflected == %lu", ph, nm, want_io);
+		CHECK_EQ(hc ? hc->nestor : 0, want_ping, "phase %d %s: hypercall exits completed by nestor == %lu",
+			 ph, nm, want_ping);
+		CHECK_EQ(hc ? hc->reflected : 0, want_refl,
+			 "phase %d %s: hypercall exits reflected == %lu (other + final)", ph, nm, want_refl);
+		CHECK_EQ(hc ? hc->total : 0, want_ping + want_refl,
+			 "phase %d %s: hypercall exits total == %lu", ph, nm, want_ping + want_refl);
+		for (size_t k = 0; k < st.nr_exits; k++)
+			diag("  exit %#x (%s): total %lu reflected %lu nestor %lu", st.exits[k].reason,
+			     nestor_exit_name(t->be, st.exits[k].reason), st.exits[k].total,
+			     st.exits[k].reflected, st.exits[k].nestor);
+		nestor_free_stats(&st);
+	}
+	t->have_ids = true;
+	nestor_free_list(vms, nr_vms, l2s, nr_l2s);
+	nestor_close(n);
+}
+
+static int run_cmd(const char *what, const char *cmd)
+{
+	int rc;
+
+	fflush(stdout);
+	rc = system(cmd);
+	if (rc == -1)
+		return -1;
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128 + WTERMSIG(rc);
+}
+
+static void account(struct test *t, int phase)
+{
+	for (int i = 0; i < NR_L2; i++) {
+		t->sum_io[i] += t->sh->p[phase].n_io[i];
+		t->sum_ping[i] += t->sh->p[phase].n_ping[i];
+		t->sum_hc[i] += t->sh->p[phase].n_hc[i] + 1;	/* + the final one */
+		t->sum_entries[i] += t->sh->c[phase][i].entries;
+	}
+}
+
+static void reset_sums(struct test *t)
+{
+	memset(t->sum_io, 0, sizeof(t->sum_io));
+	memset(t->sum_ping, 0, sizeof(t->sum_ping));
+	memset(t->sum_hc, 0, sizeof(t->sum_hc));
+	memset(t->sum_entries, 0, sizeof(t->sum_entries));
+	t->have_ids = false;
+}
+
+static void usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [--rmmod] [--rmmod-cmd CMD] [--insmod-cmd CMD|PATH.ko]\n"
+		"          [--expect-no-nestor] [--timeout SECONDS]\n"
+		"  --rmmod             unload nestor after phase 1 and reload it after phase 2\n"
+		"  --rmmod-cmd CMD     how to unload (default: rmmod nestor)\n"
+		"  --insmod-cmd CMD    how to reload; a path to a .ko means insmod PATH\n"
+		"                      (default: insmod /nestor/nestor.ko)\n"
+		"  --expect-no-nestor  nestor is not loaded: pings must reach L1\n"
+		"  --timeout S         give up after S seconds (default 600)\n", prog);
+	exit(2);
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct option lopts[] = {
+		{ "rmmod", no_argument, NULL, 'r' },
+		{ "rmmod-cmd", required_argument, NULL, 'R' },
+		{ "insmod-cmd", required_argument, NULL, 'I' },
+		{ "expect-no-nestor", no_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct test t = { .o = { .rmmod_cmd = "rmmod nestor",
+				 .insmod_cmd = "insmod /nestor/nestor.ko",
+				 .timeout = 600 } };
+	static char insmod_buf[4096];
+	double t0 = now_s(), tp;
+	int opt, nr_phases;
+
+	while ((opt = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		switch (opt) {
+		case 'r': t.o.rmmod = true; break;
+		case 'R': t.o.rmmod_cmd = optarg; break;
+		case 'I': t.o.insmod_cmd = optarg; break;
+		case 'n': t.o.no_nestor = true; break;
+		case 't': t.o.timeout = strtoul(optarg, NULL, 0); break;
+		default: usage(argv[0]);
+		}
+	}
+	if (optind != argc || (t.o.rmmod && t.o.no_nestor))
+		usage(argv[0]);
+	{
+		size_t l = strlen(t.o.insmod_cmd);
+
+		if (l > 3 && !strcmp(t.o.insmod_cmd + l - 3, ".ko") && !strchr(t.o.insmod_cmd, ' ')) {
+			snprintf(insmod_buf, sizeof(insmod_buf), "insmod %s", t.o.insmod_cmd);
+			t.o.insmod_cmd = insmod_buf;
+		}
+	}
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	atexit(at_exit);
+	signal(SIGALRM, on_alarm);
+	alarm(t.o.timeout);
+
+	printf("# nested_l2: two L2s under a selftest L1%s%s\n",
+	       t.o.rmmod ? ", nestor unloaded and reloaded between phases" : "",
+	       t.o.no_nestor ? ", nestor expected absent" : "");
+
+	if (access("/dev/kvm", R_OK | W_OK)) {
+		tap(false, "/dev/kvm is usable");
+		diag("  %s", strerror(errno));
+		goto out;
+	}
+	if (kvm_cpu_has(X86_FEATURE_SVM))
+		t.be = BE_SVM;
+	else if (kvm_cpu_has(X86_FEATURE_VMX))
+		t.be = BE_VMX;
+	if (!tap(t.be != BE_NONE, "KVM offers nested SVM or VMX to its guests"))
+		goto out;
+	diag("backend %s", t.be == BE_SVM ? "svm" : "vmx");
+
+	setup_vm(&t);
+	nr_phases = t.sh->nr_phases;
+	if (run_to_sync(&t, 0) < 0)
+		goto out;
+	check_setup(&t);
+
+	for (int phase = 0; phase < nr_phases; phase++) {
+		bool nestor = !t.o.no_nestor && !(t.o.rmmod && phase == 1);
+		bool fresh = t.o.rmmod && phase == 2;
+
+		t.nestor_present[phase] = nestor;
+		tp = now_s();
+		if (run_to_sync(&t, phase + 1) < 0)
+			goto out;
+		diag("phase %d took %.3f s", phase + 1, now_s() - tp);
+		check_l1_l2(&t, phase, nestor);
+		if (nestor) {
+			account(&t, phase);
+			check_nestor(&t, phase, fresh);
+		}
+
+		if (t.o.rmmod && phase == 0) {
+			int rc = run_cmd("rmmod", t.o.rmmod_cmd);
+
+			if (!tap(rc == 0, "'%s' while L1 is parked with two L2 contexts", t.o.rmmod_cmd))
+				diag("  exit status %d", rc);
+			tap(access(NESTOR_DEVICE_PATH, F_OK) != 0, "%s is gone after unload",
+			    NESTOR_DEVICE_PATH);
+			reset_sums(&t);
+		}
+		if (t.o.rmmod && phase == 1) {
+			int rc;
+
+			t.reload_ns = boottime_ns();
+			rc = run_cmd("insmod", t.o.insmod_cmd);
+			if (!tap(rc == 0, "'%s' while L1 is parked", t.o.insmod_cmd))
+				diag("  exit status %d", rc);
+			reset_sums(&t);
+		}
+	}
+	if (run_to_sync(&t, -2) == -2)
+		tap(true, "L1 finished");
+
+out:
+	if (t.vm)
+		kvm_vm_free(t.vm);
+	diag("total %.3f s", now_s() - t0);
+	finished = 1;
+	finish();
+	return tap_failed || !tap_n ? 1 : 0;
+}
