@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kmod/exit_decode.c in userspace: synthetic exits built field by field
- * from the SDM/APM layouts.
+ * from the SDM/APM layouts, and exits recorded in the emulated L0s
+ * (recorded_exits.h).
  */
 #include <string.h>
 #include "../../kmod/exit_decode.h"
 #include "../../uapi/linux/nestor.h"
 #include "tap.h"
+#include "recorded_exits.h"
 
 /* SDM table 28-5: size-1 in 2:0, IN in 3, string 4, REP 5, port 31:16. */
 static u64 vmx_io_qual(unsigned int port, unsigned int size, int in,
@@ -116,8 +118,27 @@ static void synthetic(void)
 	       e.reason == 0x400, "svm npf is other");
 }
 
+static void recorded(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(recorded_exits) / sizeof(recorded_exits[0]);
+	     i++) {
+		const struct recorded_exit *r = &recorded_exits[i];
+		struct nestor_exit e;
+		int err = nestor_decode_exit(&r->raw, &e);
+
+		TAP_OK(!err && e.kind == r->kind &&
+		       (r->kind != NESTOR_EXIT_IO ||
+			(e.port == r->port && e.size == r->size &&
+			 e.in == r->in && !e.string && !e.rep)),
+		       "recorded: %s", r->what);
+	}
+}
+
 int main(void)
 {
 	synthetic();
+	recorded();
 	return tap_done();
 }
