@@ -36,6 +36,13 @@
  *                answered in L0 again, and two fresh contexts appear).
  *   --expect-no-nestor  every phase without nestor: pings must reach L1 and
  *                libnestor is not used (checks the L1/L2 machinery alone).
+ *   --bench N    the hook-overhead benchmark (selftests/bench): L1 runs only
+ *                L2 A, which does N port writes per round and nothing else;
+ *                a short unmeasured warm-up round, then --bench-rounds R
+ *                measured rounds. The host times each round from KVM_RUN to
+ *                the ucall that ends it and prints "bench ..." lines. nestor
+ *                is neither needed nor checked, so the same binary measures
+ *                the kernel with and without the module.
  *
  * Exit status: 0 when every TAP line is ok, 1 otherwise.
  */
@@ -83,6 +90,7 @@ void __nested_map(struct vmx_pages *vmx, struct kvm_vm *vm,
 
 #define MAX_PHASES		3
 #define NR_L2			2
+#define BENCH_WARMUP		200 	/* port writes in --bench's unmeasured round */
 
 /* Memslot 1: 2 MiB at a 2 MiB-aligned address, identity-mapped in L1. */
 #define SLOT1			1
@@ -135,6 +143,7 @@ struct shared {
 	/* host -> L1, at setup */
 	uint64_t backend;
 	uint64_t nr_phases;
+	uint64_t bench;		/* --bench: L2 A only; phase 0 warms up, then p[1] */
 	uint64_t l2_entry;
 	uint64_t stack_top[NR_L2];
 	uint64_t l2_cr3[NR_L2];
@@ -597,8 +606,11 @@ static void l1_run_phase(struct shared *sh, int phase)
 
 	budget = 64;
 	for (i = 0; i < NR_L2; i++) {
+		/* Bench: one L2, so that every exit L1 sees is a measured one. */
+		running[i] = !sh->bench || i == 0;
+		if (!running[i])
+			continue;
 		l1_reset_l2(sh, phase, i);
-		running[i] = true;
 		budget += 4 * (sh->p[phase].n_io[i] + sh->p[phase].n_ping[i] +
 			       sh->p[phase].n_hc[i]);
 	}
@@ -632,7 +644,9 @@ static void l1_guest_code(struct shared *sh)
 		l1_vmx_setup(sh);
 	GUEST_SYNC(0);	/* set up, nothing run yet */
 	for (uint64_t p = 0; p < sh->nr_phases; p++) {
-		l1_run_phase(sh, p);
+		/* Bench: every measured round reuses p[1] and c[1]; the host
+		 * clears c[1] while L1 is parked. */
+		l1_run_phase(sh, sh->bench && p > 1 ? 1 : p);
 		GUEST_SYNC(p + 1);	/* parked; both L2 contexts alive */
 	}
 	GUEST_DONE();
@@ -826,6 +840,8 @@ static const char *const l2_name[NR_L2] = { "A", "B" };
 struct opts {
 	bool rmmod;
 	bool no_nestor;
+	uint64_t bench;			/* port writes per measured round; 0: no bench */
+	unsigned int bench_rounds;
 	const char *rmmod_cmd;
 	const char *insmod_cmd;
 	unsigned int timeout;
@@ -869,6 +885,18 @@ static void setup_vm(struct test *t)
 	sh->backend = t->be;
 	sh->nr_phases = t->o.rmmod ? 3 : 2;
 	memcpy(sh->p, default_phases, sizeof(sh->p));
+	if (t->o.bench) {
+		/*
+		 * Port writes only, from L2 A only: phase 0 is the warm-up (the
+		 * first entries build shadow tables and, with nestor, the L2
+		 * context), every later phase is a measured round of p[1].
+		 */
+		memset(sh->p, 0, sizeof(sh->p));
+		sh->bench = 1;
+		sh->nr_phases = 1 + t->o.bench_rounds;
+		sh->p[0].n_io[0] = t->o.bench < BENCH_WARMUP ? t->o.bench : BENCH_WARMUP;
+		sh->p[1].n_io[0] = t->o.bench;
+	}
 	sh->l2_entry = (uint64_t)l2_main;
 	for (int i = 0; i < NR_L2; i++)
 		sh->stack_top[i] = SLOT1_GPA + L2_STACK_OFF(i) + L2_STACK_PAGES * 4096ull;
@@ -1208,17 +1236,95 @@ static void reset_sums(struct test *t)
 	t->have_ids = false;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Checks one bench phase: L1 entered L2 A exactly once per port write plus
+ * the final hypercall, so no other exit was reflected during the round, and
+ * L2 B never ran.
+ */
+static bool check_bench_phase(struct test *t, int slot, uint64_t n, const char *what)
+{
+	const struct l1_counts *c = &t->sh->c[slot][0];
+	const struct l2_args *a = &t->sh->args[0];
+	bool ok;
+
+	ok = tap(c->unexpected == 0 && c->io == n && a->io_done == n && a->finished &&
+		 c->done == 1 && c->entries == n + 1 && t->sh->c[slot][1].entries == 0,
+		 "bench %s: L1 reflected and counted %lu port writes of L2 A, and nothing else",
+		 what, n);
+	if (!ok) {
+		diag("  L1: entries %lu io %lu done %lu unexpected %lu (first: code %#lx info1 %#lx info2 %#lx rip %#lx); B entries %lu",
+		     c->entries, c->io, c->done, c->unexpected, c->unexp_code,
+		     c->unexp_info1, c->unexp_info2, c->unexp_rip, t->sh->c[slot][1].entries);
+		diag("  L2: io done %lu finished %lu", a->io_done, a->finished);
+	}
+	return ok;
+}
+
+/*
+ * --bench: the warm-up, then the measured rounds. The clock runs from just
+ * before KVM_RUN resumes L1 out of its ucall to the ucall that ends the round,
+ * so the whole L2 loop (and L1's few instructions around it) is inside.
+ */
+static void run_bench(struct test *t)
+{
+	struct shared *sh = t->sh;
+	unsigned int r, nr = t->o.bench_rounds;
+	uint64_t n = t->o.bench, *ns = calloc(nr, sizeof(*ns)), med;
+	struct timespec a, b;
+
+	TEST_ASSERT(ns, "calloc");
+	if (run_to_sync(t, 1) < 0)
+		goto out;
+	check_bench_phase(t, 0, sh->p[0].n_io[0], "warm-up");
+	for (r = 0; r < nr; r++) {
+		char what[32];
+
+		/* L1 is parked in its ucall: it reads c[1] only after resuming. */
+		memset(sh->c[1], 0, sizeof(sh->c[1]));
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		if (run_to_sync(t, r + 2) < 0)
+			goto out;
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		ns[r] = (b.tv_sec - a.tv_sec) * 1000000000ull + b.tv_nsec - a.tv_nsec;
+		snprintf(what, sizeof(what), "round %u", r + 1);
+		if (!check_bench_phase(t, 1, n, what))
+			goto out;
+		printf("bench round=%u exits=%lu ns=%lu ns_per_exit=%.1f\n",
+		       r + 1, n, ns[r], (double)ns[r] / n);
+	}
+	qsort(ns, nr, sizeof(*ns), cmp_u64);
+	/* Lower median for an even count: a value that was measured. */
+	med = ns[(nr - 1) / 2];
+	printf("bench backend=%s exits=%lu rounds=%u ns=%lu ns_per_exit=%.1f\n",
+	       t->be == BE_SVM ? "svm" : "vmx", n, nr, med, (double)med / n);
+	if (run_to_sync(t, -2) == -2)
+		tap(true, "L1 finished");
+out:
+	free(ns);
+}
+
 static void usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [--rmmod] [--rmmod-cmd CMD] [--insmod-cmd CMD|PATH.ko]\n"
 		"          [--expect-no-nestor] [--timeout SECONDS]\n"
+		"       %s --bench N [--bench-rounds R] [--timeout SECONDS]\n"
 		"  --rmmod             unload nestor after phase 1 and reload it after phase 2\n"
 		"  --rmmod-cmd CMD     how to unload (default: rmmod nestor)\n"
 		"  --insmod-cmd CMD    how to reload; a path to a .ko means insmod PATH\n"
 		"                      (default: insmod /nestor/nestor.ko)\n"
 		"  --expect-no-nestor  nestor is not loaded: pings must reach L1\n"
-		"  --timeout S         give up after S seconds (default 600)\n", prog);
+		"  --bench N           benchmark: one L2 does N reflected port writes per\n"
+		"                      round; prints \"bench ...\" lines; no nestor checks\n"
+		"  --bench-rounds R    measured rounds (default 1)\n"
+		"  --timeout S         give up after S seconds (default 600)\n", prog, prog);
 	exit(2);
 }
 
@@ -1230,12 +1336,14 @@ int main(int argc, char *argv[])
 		{ "insmod-cmd", required_argument, NULL, 'I' },
 		{ "expect-no-nestor", no_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "bench", required_argument, NULL, 'b' },
+		{ "bench-rounds", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct test t = { .o = { .rmmod_cmd = "rmmod nestor",
 				 .insmod_cmd = "insmod /nestor/nestor.ko",
-				 .timeout = 600 } };
+				 .timeout = 600, .bench_rounds = 1 } };
 	static char insmod_buf[4096];
 	double t0 = now_s(), tp;
 	int opt, nr_phases;
@@ -1247,10 +1355,13 @@ int main(int argc, char *argv[])
 		case 'I': t.o.insmod_cmd = optarg; break;
 		case 'n': t.o.no_nestor = true; break;
 		case 't': t.o.timeout = strtoul(optarg, NULL, 0); break;
+		case 'b': t.o.bench = strtoull(optarg, NULL, 0); break;
+		case 'B': t.o.bench_rounds = strtoul(optarg, NULL, 0); break;
 		default: usage(argv[0]);
 		}
 	}
-	if (optind != argc || (t.o.rmmod && t.o.no_nestor))
+	if (optind != argc || (t.o.rmmod && t.o.no_nestor) ||
+	    (t.o.bench && (t.o.rmmod || t.o.no_nestor)) || !t.o.bench_rounds)
 		usage(argv[0]);
 	{
 		size_t l = strlen(t.o.insmod_cmd);
@@ -1266,9 +1377,13 @@ int main(int argc, char *argv[])
 	signal(SIGALRM, on_alarm);
 	alarm(t.o.timeout);
 
-	printf("# nested_l2: two L2s under a selftest L1%s%s\n",
-	       t.o.rmmod ? ", nestor unloaded and reloaded between phases" : "",
-	       t.o.no_nestor ? ", nestor expected absent" : "");
+	if (t.o.bench)
+		printf("# nested_l2: bench, one L2 under a selftest L1, %lu port writes per round, %u rounds\n",
+		       t.o.bench, t.o.bench_rounds);
+	else
+		printf("# nested_l2: two L2s under a selftest L1%s%s\n",
+		       t.o.rmmod ? ", nestor unloaded and reloaded between phases" : "",
+		       t.o.no_nestor ? ", nestor expected absent" : "");
 
 	if (access("/dev/kvm", R_OK | W_OK)) {
 		tap(false, "/dev/kvm is usable");
@@ -1287,6 +1402,10 @@ int main(int argc, char *argv[])
 	nr_phases = t.sh->nr_phases;
 	if (run_to_sync(&t, 0) < 0)
 		goto out;
+	if (t.o.bench) {
+		run_bench(&t);
+		goto out;
+	}
 	check_setup(&t);
 
 	for (int phase = 0; phase < nr_phases; phase++) {
