@@ -15,6 +15,8 @@ export NESTOR_CACHE=${NESTOR_CACHE:-$REPO/.cache}
 export NESTOR_BUILD=${NESTOR_BUILD:-$REPO/build}
 R=$NESTOR_BUILD/results
 H=$HERE/harness
+# shellcheck source=harness/payload.sh
+. "$H/payload.sh"
 mkdir -p "$R" "$NESTOR_CACHE"
 rm -f "$R"/*.tap "$R"/*.log
 
@@ -92,18 +94,6 @@ stage_build() {
 }
 
 # ---------------------------------------------------------------- payloads
-
-# Copies the shared libraries of every dynamic ELF under DIR into ROOTFS.
-bundle_libs() {
-	local dir=$1 rootfs=$2 f lib
-	find "$dir" -type f -perm -u+x | while read -r f; do
-		file -b "$f" 2>/dev/null | grep -q 'dynamically linked' || continue
-		ldd "$f" | grep -oE '/[^ ]+' | while read -r lib; do
-			mkdir -p "$rootfs$(dirname "$lib")"
-			cp -Ln "$lib" "$rootfs$lib" 2>/dev/null || true
-		done
-	done
-}
 
 # make_payload NAME SUITE... -> $NESTOR_BUILD/NAME.initrd
 make_payload() {

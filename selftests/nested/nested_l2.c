@@ -90,7 +90,7 @@ void __nested_map(struct vmx_pages *vmx, struct kvm_vm *vm,
 
 #define MAX_PHASES		3
 #define NR_L2			2
-#define BENCH_WARMUP		200 	/* port writes in --bench's unmeasured round */
+#define BENCH_WARMUP		200	/* port writes in --bench's unmeasured round */
 
 /* Memslot 1: 2 MiB at a 2 MiB-aligned address, identity-mapped in L1. */
 #define SLOT1			1
