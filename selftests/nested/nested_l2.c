@@ -36,6 +36,22 @@
  *                answered in L0 again, and two fresh contexts appear).
  *   --expect-no-nestor  every phase without nestor: pings must reach L1 and
  *                libnestor is not used (checks the L1/L2 machinery alone).
+ *   --root-change  subscribes to the events group; phase 1; then L1 gives A
+ *                a second, independent set of nested tables (same mappings,
+ *                other pages) on the same vmcb12/vmcs12 (SVM: new nCR3, TLB
+ *                flush; VMX: new EPTP, INVEPT) and runs phase 2. Exactly one
+ *                L2_ROOT_CHANGE (old and new root), a new context with phase-2
+ *                counts, the old one unchanged; then keep-alive rounds (A and
+ *                B enter once each) until the old context, idle for the
+ *                module's idle_expiry_ms, goes with L2_GONE and B and A's new
+ *                context stay.
+ *   --concurrent two L1 vCPUs: vCPU 0 runs only A and vCPU 1 only B, each
+ *                from its own host thread in KVM_RUN at the same time, with
+ *                CONC_IO port writes and CONC_PING pings each. The registry
+ *                must list vCPUs 0 and 1, each context with its own vCPU and
+ *                CR3, and exact counts. With one L0 CPU (the harness's
+ *                default) the two threads take turns, they do not run in
+ *                parallel.
  *   --bench N    the hook-overhead benchmark (selftests/bench): L1 runs only
  *                L2 A, which does N port writes per round and nothing else;
  *                a short unmeasured warm-up round, then --bench-rounds R
@@ -52,6 +68,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -91,6 +108,10 @@ void __nested_map(struct vmx_pages *vmx, struct kvm_vm *vm,
 #define MAX_PHASES		3
 #define NR_L2			2
 #define BENCH_WARMUP		200	/* port writes in --bench's unmeasured round */
+/* --concurrent: per L2, on its own vCPU */
+#define CONC_IO			2000
+#define CONC_PING		2000
+#define CONC_HC			10
 
 /* Memslot 1: 2 MiB at a 2 MiB-aligned address, identity-mapped in L1. */
 #define SLOT1			1
@@ -144,6 +165,10 @@ struct shared {
 	uint64_t backend;
 	uint64_t nr_phases;
 	uint64_t bench;		/* --bench: L2 A only; phase 0 warms up, then p[1] */
+	uint64_t repeat_slot;	/* phases from this one on reuse p[]/c[] of this slot */
+	uint64_t root_change;	/* --root-change: A moves to root2_gpa before phase 2 */
+	uint64_t concurrent;	/* --concurrent: vCPU i runs only L2 i */
+	uint64_t root2_gpa;	/* A's second nested root (nCR3, or EPT PML4) */
 	uint64_t l2_entry;
 	uint64_t stack_top[NR_L2];
 	uint64_t l2_cr3[NR_L2];
@@ -158,6 +183,9 @@ struct shared {
 	uint64_t guest_cr3[NR_L2];
 	uint64_t l1_cr3;
 	uint64_t vm_error[NR_L2];	/* VMX: VM-instruction error of a failed entry */
+	uint64_t invept_type;		/* VMX: the INVEPT L1 did after the root change */
+	/* --concurrent: exits L1 handled for L2 i while the other L2 was running */
+	uint64_t overlap[NR_L2];
 	struct l1_counts c[MAX_PHASES][NR_L2];
 	struct l2_args args[NR_L2];
 };
@@ -396,14 +424,26 @@ int nested_l2_vmx_run(struct l2_gprs *g, int launched);
 /* L1's own state (the guest's copy of these globals). */
 static struct l2_gprs l1_gprs[NR_L2];
 static int l1_launched[NR_L2];
-static int l1_cur_vmcs = -1;
+/* VMX: the current VMCS is per CPU, so one slot per L1 vCPU. */
+static int l1_cur_vmcs[NR_L2] = { -1, -1 };
 
-static void l1_svm_setup(struct shared *sh)
+/*
+ * Which L1 vCPU sets up and runs L2 i: vCPU 0 runs both, except with
+ * --concurrent, where vCPU i runs L2 i and nothing else.
+ */
+static inline int l1_cpu_of(struct shared *sh, int i)
+{
+	return sh->concurrent ? i : 0;
+}
+
+static void l1_svm_setup(struct shared *sh, int cpu)
 {
 	for (int i = 0; i < NR_L2; i++) {
 		struct svm_test_data *svm = (void *)sh->svm_gva[i];
 		struct vmcb *vmcb = svm->vmcb;
 
+		if (l1_cpu_of(sh, i) != cpu)
+			continue;
 		/* EFER.SVME, HSAVE, segments and control registers from L1. */
 		generic_svm_setup(svm, (void *)sh->l2_entry, (void *)sh->stack_top[i]);
 		vmcb->control.intercept |= (1ULL << INTERCEPT_IOIO_PROT) |
@@ -426,22 +466,27 @@ static void l1_vmx_load(struct shared *sh, int i)
 {
 	struct vmx_pages *vmx = (void *)sh->vmx_gva[i];
 
-	if (l1_cur_vmcs != i) {
+	int *cur = &l1_cur_vmcs[l1_cpu_of(sh, i)];
+
+	if (*cur != i) {
 		GUEST_ASSERT(!vmptrld(vmx->vmcs_gpa));
-		l1_cur_vmcs = i;
+		*cur = i;
 	}
 }
 
-static void l1_vmx_setup(struct shared *sh)
+static void l1_vmx_setup(struct shared *sh, int cpu)
 {
-	GUEST_ASSERT(prepare_for_vmx_operation((void *)sh->vmx_gva[0]));
+	/* VMXON region: L2 cpu's vmx_pages, so each vCPU has its own. */
+	GUEST_ASSERT(prepare_for_vmx_operation((void *)sh->vmx_gva[cpu]));
 	for (int i = 0; i < NR_L2; i++) {
 		struct vmx_pages *vmx = (void *)sh->vmx_gva[i];
 
+		if (l1_cpu_of(sh, i) != cpu)
+			continue;
 		/* VMCLEAR + VMPTRLD of this L2's vmcs12, then the library's
 		 * controls, host state and guest state (EPT from vmx->eptp_gpa). */
 		GUEST_ASSERT(load_vmcs(vmx));
-		l1_cur_vmcs = i;
+		l1_cur_vmcs[cpu] = i;
 		l1_launched[i] = 0;
 		prepare_vmcs(vmx, (void *)sh->l2_entry, (void *)sh->stack_top[i]);
 		GUEST_ASSERT(vmreadz(SECONDARY_VM_EXEC_CONTROL) & SECONDARY_EXEC_ENABLE_EPT);
@@ -598,7 +643,7 @@ static bool l1_vmx_step(struct shared *sh, struct l1_counts *c, int i)
 	}
 }
 
-static void l1_run_phase(struct shared *sh, int phase)
+static void l1_run_phase(struct shared *sh, int phase, int cpu)
 {
 	bool running[NR_L2];
 	uint64_t budget;
@@ -607,7 +652,7 @@ static void l1_run_phase(struct shared *sh, int phase)
 	budget = 64;
 	for (i = 0; i < NR_L2; i++) {
 		/* Bench: one L2, so that every exit L1 sees is a measured one. */
-		running[i] = !sh->bench || i == 0;
+		running[i] = (!sh->bench || i == 0) && l1_cpu_of(sh, i) == cpu;
 		if (!running[i])
 			continue;
 		l1_reset_l2(sh, phase, i);
@@ -624,6 +669,13 @@ static void l1_run_phase(struct shared *sh, int phase)
 			running[i] = l1_svm_step(sh, c, i);
 		else
 			running[i] = l1_vmx_step(sh, c, i);
+		if (sh->concurrent) {
+			/* Evidence that the other vCPU's L2 ran meanwhile. */
+			volatile struct l2_args *o = &sh->args[i ^ 1];
+
+			if (o->started && !o->finished)
+				sh->overlap[i]++;
+		}
 		if (!--budget) {
 			/* Runaway L2: stop both, the host sees why. */
 			l1_unexpected(c, 0xfffffffeul, 0, 0, 0);
@@ -632,21 +684,79 @@ static void l1_run_phase(struct shared *sh, int phase)
 	}
 }
 
-static void l1_guest_code(struct shared *sh)
+/* INVEPT of one type; false on VMfail. */
+static bool l1_invept(uint64_t type, uint64_t eptp)
+{
+	struct { uint64_t eptp, reserved; } desc = { eptp, 0 };
+	uint8_t fail;
+
+	asm volatile("invept %[desc], %[type]; setbe %[fail]"
+		     : [fail] "=q"(fail) : [desc] "m"(desc), [type] "r"(type)
+		     : "cc", "memory");
+	return !fail;
+}
+
+#define EPT_CAP_INVEPT_SINGLE	(1ull << 25)	/* IA32_VMX_EPT_VPID_CAP */
+#define INVEPT_SINGLE		1
+#define INVEPT_ALL		2
+
+/*
+ * --root-change: L2 i keeps its vmcb12/vmcs12 but gets a second, independent
+ * set of nested tables (same mappings, other pages). What the architecture
+ * asks of L1 for that is done here too, so that the test is also a correct
+ * hypervisor on real hardware.
+ */
+static void l1_switch_root(struct shared *sh, int i)
+{
+	if (sh->backend == BE_SVM) {
+		struct vmcb *vmcb = ((struct svm_test_data *)sh->svm_gva[i])->vmcb;
+
+		vmcb->control.nested_cr3 = sh->root2_gpa;
+		/* The ASID's TLB entries were built from the old tables: flush
+		 * them at the next VMRUN; and the NP clean bit must not claim
+		 * that nCR3 is unchanged. */
+		vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ASID;
+		vmcb->control.clean = 0;
+		sh->nested_root[i] = vmcb->control.nested_cr3;
+	} else {
+		uint64_t eptp, type;
+
+		l1_vmx_load(sh, i);
+		/* Same memory type, walk length and A/D flag; other PML4. */
+		eptp = (vmreadz(EPT_POINTER) & 0xfffull) | sh->root2_gpa;
+		GUEST_ASSERT(!vmwrite(EPT_POINTER, eptp));
+		/*
+		 * The SDM: mappings cached for an EPTP may outlive a change of
+		 * the tables behind it, so invalidate before using the new
+		 * EPTP (single-context if offered, else all contexts).
+		 */
+		type = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) & EPT_CAP_INVEPT_SINGLE ?
+		       INVEPT_SINGLE : INVEPT_ALL;
+		GUEST_ASSERT(l1_invept(type, eptp));
+		sh->invept_type = type;
+		sh->nested_root[i] = vmreadz(EPT_POINTER);
+	}
+}
+
+static void l1_guest_code(struct shared *sh, uint64_t cpu)
 {
 	uint64_t cr3;
 
 	asm volatile("mov %%cr3, %0" : "=r"(cr3));
-	sh->l1_cr3 = cr3;
+	sh->l1_cr3 = cr3;	/* one set of page tables for all vCPUs */
 	if (sh->backend == BE_SVM)
-		l1_svm_setup(sh);
+		l1_svm_setup(sh, cpu);
 	else
-		l1_vmx_setup(sh);
+		l1_vmx_setup(sh, cpu);
 	GUEST_SYNC(0);	/* set up, nothing run yet */
-	for (uint64_t p = 0; p < sh->nr_phases; p++) {
+	/* The host may add phases while L1 is parked (--root-change). */
+	for (uint64_t p = 0; p < *(volatile uint64_t *)&sh->nr_phases; p++) {
+		if (sh->root_change && p == 1)
+			l1_switch_root(sh, 0);
 		/* Bench: every measured round reuses p[1] and c[1]; the host
-		 * clears c[1] while L1 is parked. */
-		l1_run_phase(sh, sh->bench && p > 1 ? 1 : p);
+		 * clears c[1] while L1 is parked. Same for --root-change's
+		 * keep-alive rounds with slot 2. */
+		l1_run_phase(sh, p < sh->repeat_slot ? p : sh->repeat_slot, cpu);
 		GUEST_SYNC(p + 1);	/* parked; both L2 contexts alive */
 	}
 	GUEST_DONE();
@@ -840,6 +950,8 @@ static const char *const l2_name[NR_L2] = { "A", "B" };
 struct opts {
 	bool rmmod;
 	bool no_nestor;
+	bool root_change;
+	bool concurrent;
 	uint64_t bench;			/* port writes per measured round; 0: no bench */
 	unsigned int bench_rounds;
 	const char *rmmod_cmd;
@@ -852,6 +964,7 @@ struct test {
 	enum backend be;
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpu;
+	struct kvm_vcpu *vcpus[NR_L2];	/* --concurrent: vCPU i runs L2 i */
 	struct shared *sh;		/* host view of slot 1 */
 	bool nestor_present[MAX_PHASES];
 	/* cumulative per L2 since the registry last started */
@@ -859,6 +972,17 @@ struct test {
 	uint32_t ctx_id[NR_L2];		/* from the last registry check */
 	bool have_ids;
 	uint64_t reload_ns;		/* CLOCK_BOOTTIME before the insmod */
+	/* what check_nestor expects beyond the defaults */
+	size_t want_ctxs;		/* contexts of this VM; 0: NR_L2 */
+	uint32_t l2_vcpu[NR_L2];	/* the vCPU that runs L2 i */
+	bool expect_new[NR_L2];		/* L2 i must have a new context id */
+	/* --root-change: the events group, subscribed before phase 1 */
+	uint32_t vm_id;			/* this VM's id, from the last registry check */
+	struct nestor *ev;
+	struct nestor_event evs[64];
+	uint64_t ev_ns[64];		/* CLOCK_BOOTTIME when received */
+	size_t nr_evs;
+	int ev_err;			/* first error other than a time-out */
 };
 
 static uint32_t exit_io(enum backend be) { return be == BE_SVM ? SVM_EXIT_IOIO : EXIT_REASON_IO_INSTRUCTION; }
@@ -870,8 +994,14 @@ static void setup_vm(struct test *t)
 	struct shared *sh;
 	vm_vaddr_t gva;
 	uint64_t slot0_size;
+	struct vmx_pages ept2 = { 0 };	/* VMX --root-change: A's second EPT */
 
-	t->vm = vm = vm_create_with_one_vcpu(&t->vcpu, l1_guest_code);
+	if (t->o.concurrent) {
+		t->vm = vm = vm_create_with_vcpus(NR_L2, l1_guest_code, t->vcpus);
+		t->vcpu = t->vcpus[0];
+	} else {
+		t->vm = vm = vm_create_with_one_vcpu(&t->vcpu, l1_guest_code);
+	}
 	ucall_init(vm, NULL);
 
 	/* Slot 1: the L2s' stacks and argument blocks, and the shared page. */
@@ -884,7 +1014,28 @@ static void setup_vm(struct test *t)
 
 	sh->backend = t->be;
 	sh->nr_phases = t->o.rmmod ? 3 : 2;
+	sh->repeat_slot = MAX_PHASES - 1;
 	memcpy(sh->p, default_phases, sizeof(sh->p));
+	if (t->o.root_change) {
+		/* Phase 3 and later: keep-alive rounds, each L2 enters once
+		 * for its final hypercall; the host adds them as it waits. */
+		sh->root_change = 1;
+		sh->nr_phases = 3;
+		memset(&sh->p[2], 0, sizeof(sh->p[2]));
+	}
+	if (t->o.concurrent) {
+		/* One phase, A on vCPU 0 and B on vCPU 1, long enough that
+		 * the two vCPU threads are scheduled in turns many times. */
+		memset(sh->p, 0, sizeof(sh->p));
+		sh->concurrent = 1;
+		sh->nr_phases = 1;
+		for (int i = 0; i < NR_L2; i++) {
+			sh->p[0].n_io[i] = CONC_IO;
+			sh->p[0].n_ping[i] = CONC_PING;
+			sh->p[0].n_hc[i] = CONC_HC;
+			sh->p[0].cookie[i] = default_phases[0].cookie[i];
+		}
+	}
 	if (t->o.bench) {
 		/*
 		 * Port writes only, from L2 A only: phase 0 is the warm-up (the
@@ -893,6 +1044,7 @@ static void setup_vm(struct test *t)
 		 */
 		memset(sh->p, 0, sizeof(sh->p));
 		sh->bench = 1;
+		sh->repeat_slot = 1;
 		sh->nr_phases = 1 + t->o.bench_rounds;
 		sh->p[0].n_io[0] = t->o.bench < BENCH_WARMUP ? t->o.bench : BENCH_WARMUP;
 		sh->p[1].n_io[0] = t->o.bench;
@@ -914,12 +1066,21 @@ static void setup_vm(struct test *t)
 		memset(addr_gva2hva(vm, gva), 0xff, 3 * 4096);
 		for (int i = 0; i < NR_L2; i++)
 			sh->npt_root[i] = alloc_table(vm);
+		if (t->o.root_change)
+			sh->root2_gpa = alloc_table(vm);
 	} else {
 		for (int i = 0; i < NR_L2; i++) {
 			struct vmx_pages *vmx = vcpu_alloc_vmx(vm, &gva);
 
 			sh->vmx_gva[i] = gva;
 			prepare_eptp(vmx, vm, 0);	/* one EPT root per L2 */
+		}
+		if (t->o.root_change) {
+			/* The library keeps one EPT root per vmx_pages: a copy
+			 * of A's gets the second one. */
+			ept2 = *(struct vmx_pages *)addr_gva2hva(vm, sh->vmx_gva[0]);
+			prepare_eptp(&ept2, vm, 0);
+			sh->root2_gpa = ept2.eptp_gpa;
 		}
 	}
 
@@ -950,24 +1111,38 @@ static void setup_vm(struct test *t)
 			__nested_map(vmx, vm, SLOT1_GPA, SLOT1_GPA, SLOT1_SIZE, PG_LEVEL_2M);
 		}
 	}
+	/* A's second tables: the same mappings as its first. */
+	if (t->o.root_change && t->be == BE_SVM) {
+		npt_map(vm, sh->root2_gpa, 0, slot0_size, PG_LEVEL_4K);
+		npt_map(vm, sh->root2_gpa, SLOT1_GPA, SLOT1_SIZE, PG_LEVEL_2M);
+	} else if (t->o.root_change) {
+		nested_map(&ept2, vm, 0, 0, slot0_size);
+		__nested_map(&ept2, vm, SLOT1_GPA, SLOT1_GPA, SLOT1_SIZE, PG_LEVEL_2M);
+	}
 	/* Tables allocated while mapping must still be inside the 4K range. */
 	TEST_ASSERT(memslot2region(vm, 0)->region.memory_size <= slot0_size,
 		    "memslot 0 grew");
 
-	vcpu_args_set(t->vcpu, 1, (uint64_t)SLOT1_GPA + SHARED_OFF);
+	if (t->o.concurrent)
+		for (int c = 0; c < NR_L2; c++)
+			vcpu_args_set(t->vcpus[c], 2, (uint64_t)SLOT1_GPA + SHARED_OFF,
+				      (uint64_t)c);
+	else
+		vcpu_args_set(t->vcpu, 2, (uint64_t)SLOT1_GPA + SHARED_OFF, 0ull);
 }
 
-/* Runs the vCPU to the next ucall; returns the SYNC stage, or -1. */
-static int run_to_sync(struct test *t, int want)
+/*
+ * After KVM_RUN of vcpu returned rc (errno err): the SYNC stage L1 reached,
+ * -2 for GUEST_DONE when want is -2, or -1 with a not-ok line.
+ */
+static int sync_result(struct kvm_vcpu *vcpu, int want, int rc, int err)
 {
 	struct ucall uc;
-	struct kvm_run *run = t->vcpu->run;
-	int rc;
+	struct kvm_run *run = vcpu->run;
 
-	rc = _vcpu_run(t->vcpu);
 	if (rc) {
 		tap(false, "KVM_RUN of L1 succeeds (stage %d)", want);
-		diag("  KVM_RUN: %s", strerror(errno));
+		diag("  KVM_RUN: %s", strerror(err));
 		return -1;
 	}
 	if (run->exit_reason != KVM_EXIT_IO) {
@@ -978,7 +1153,7 @@ static int run_to_sync(struct test *t, int want)
 			diag("  internal error suberror %u", run->internal.suberror);
 		return -1;
 	}
-	switch (get_ucall(t->vcpu, &uc)) {
+	switch (get_ucall(vcpu, &uc)) {
 	case UCALL_SYNC:
 		if ((int)uc.args[1] != want) {
 			tap(false, "L1 reaches stage %d", want);
@@ -1003,6 +1178,14 @@ static int run_to_sync(struct test *t, int want)
 		diag("  unexpected I/O exit: port %#x", run->io.port);
 		return -1;
 	}
+}
+
+/* Runs vCPU 0 to the next ucall; returns the SYNC stage, or -1. */
+static int run_to_sync(struct test *t, int want)
+{
+	int rc = _vcpu_run(t->vcpu);
+
+	return sync_result(t->vcpu, want, rc, errno);
 }
 
 static void check_setup(struct test *t)
@@ -1101,7 +1284,7 @@ static const struct nestor_exit_count *find_exit(const struct nestor_stats *s, u
  * nestor's view, while L1 is parked. fresh: the registry was reloaded
  * before this phase (new contexts, counts from this phase only).
  */
-static void check_nestor(struct test *t, int phase, bool fresh)
+static void check_nestor(struct test *t, const char *ph, bool fresh)
 {
 	struct shared *sh = t->sh;
 	struct nestor *n;
@@ -1110,15 +1293,16 @@ static void check_nestor(struct test *t, int phase, bool fresh)
 	size_t nr_vms = 0, nr_l2s = 0, mine = 0;
 	const struct nestor_l2 *ctx[NR_L2] = { NULL, NULL };
 	pid_t pid = getpid();
-	int err = 0, ph = phase + 1;
+	size_t want_ctxs = t->want_ctxs ? t->want_ctxs : NR_L2;
+	int err = 0;
 
 	n = nestor_open(&err);
-	if (!tap(n != NULL, "phase %d: nestor_open", ph)) {
+	if (!tap(n != NULL, "%s: nestor_open", ph)) {
 		diag("  %s", nestor_strerror(err));
 		return;
 	}
 	err = nestor_list(n, &vms, &nr_vms, &l2s, &nr_l2s);
-	if (!tap(err == 0, "phase %d: nestor_list", ph)) {
+	if (!tap(err == 0, "%s: nestor_list", ph)) {
 		diag("  %s", nestor_strerror(err));
 		nestor_close(n);
 		return;
@@ -1127,74 +1311,91 @@ static void check_nestor(struct test *t, int phase, bool fresh)
 		if (l2s[k].vm_pid != (uint32_t)pid)
 			continue;
 		mine++;
+		/* The context of the L2's current root (after a root change,
+		 * the old one may still be listed). */
 		for (int i = 0; i < NR_L2; i++)
-			if (l2s[k].vmcs12 == sh->vmcs12_gpa[i] && !ctx[i])
+			if (l2s[k].vmcs12 == sh->vmcs12_gpa[i] &&
+			    l2s[k].nested_root == sh->nested_root[i])
 				ctx[i] = &l2s[k];
 	}
-	if (!CHECK_EQ(mine, NR_L2, "phase %d: registry lists exactly two L2 contexts for this VM (pid %d)",
-		      ph, pid))
+	/* None with that root: take any with the vmcs12, so that the root
+	 * check below says what is wrong. */
+	for (size_t k = 0; k < nr_l2s; k++)
+		for (int i = 0; i < NR_L2; i++)
+			if (l2s[k].vm_pid == (uint32_t)pid && !ctx[i] &&
+			    l2s[k].vmcs12 == sh->vmcs12_gpa[i])
+				ctx[i] = &l2s[k];
+	if (!CHECK_EQ(mine, want_ctxs, "%s: registry lists exactly %s L2 contexts for this VM (pid %d)",
+		      ph, want_ctxs == 2 ? "two" : want_ctxs == 3 ? "three" : "N", pid))
 		for (size_t k = 0; k < nr_l2s; k++)
 			diag("  l2 %u: vm %u pid %u vmcs12 %#lx root %#lx tdp %d entries %lu",
 			     l2s[k].id, l2s[k].vm_id, l2s[k].vm_pid, l2s[k].vmcs12,
 			     l2s[k].nested_root, l2s[k].tdp, l2s[k].entries);
 
+	if (ctx[0])
+		t->vm_id = ctx[0]->vm_id;
 	for (int i = 0; i < NR_L2; i++) {
 		const struct nestor_l2 *c = ctx[i];
 		const char *nm = l2_name[i];
 		const struct nestor_l2_vcpu *v0 = NULL;
+		uint32_t vc = t->l2_vcpu[i];
 		struct nestor_stats st = { 0 };
 		const struct nestor_exit_count *io, *hc;
 		uint64_t want_io = t->sum_io[i], want_ping = t->sum_ping[i];
 		uint64_t want_refl = t->sum_hc[i];
 
-		if (!tap(c != NULL, "phase %d %s: context with vmcs12 %#lx is registered",
+		if (!tap(c != NULL, "%s %s: context with vmcs12 %#lx is registered",
 			 ph, nm, sh->vmcs12_gpa[i])) {
 			/* Keep the plan the same size whatever happens. */
 			for (int k = 0; k < 13; k++)
-				tap(false, "phase %d %s: (no context to check)", ph, nm);
+				tap(false, "%s %s: (no context to check)", ph, nm);
 			continue;
 		}
-		diag("phase %d %s: context %u vm %u root %#lx entries %lu",
+		diag("%s %s: context %u vm %u root %#lx entries %lu",
 		     ph, nm, c->id, c->vm_id, c->nested_root, c->entries);
-		CHECK_EQ(c->entries, t->sum_entries[i], "phase %d %s: entries == L1's %lu VM entries",
+		CHECK_EQ(c->entries, t->sum_entries[i], "%s %s: entries == L1's %lu VM entries",
 			 ph, nm, t->sum_entries[i]);
-		CHECK_EQ(c->nested_root, sh->nested_root[i], "phase %d %s: nested_root is the %s L1 programmed",
+		CHECK_EQ(c->nested_root, sh->nested_root[i], "%s %s: nested_root is the %s L1 programmed",
 			 ph, nm, t->be == BE_SVM ? "nCR3" : "EPTP");
-		tap(c->tdp, "phase %d %s: tdp is set", ph, nm);
-		CHECK_EQ(c->isa, t->be, "phase %d %s: isa is %s", ph, nm, t->be == BE_SVM ? "svm" : "vmx");
+		tap(c->tdp, "%s %s: tdp is set", ph, nm);
+		CHECK_EQ(c->isa, t->be, "%s %s: isa is %s", ph, nm, t->be == BE_SVM ? "svm" : "vmx");
 		for (size_t k = 0; k < c->nr_vcpus; k++)
-			if (c->vcpus[k].vcpu_id == 0)
+			if (c->vcpus[k].vcpu_id == vc)
 				v0 = &c->vcpus[k];
-		if (tap(v0 != NULL, "phase %d %s: vCPU 0 is listed", ph, nm))
-			CHECK_EQ(v0->cr3, sh->guest_cr3[i], "phase %d %s: vCPU 0's cr3 is the L2's CR3", ph, nm);
+		if (tap(v0 != NULL, "%s %s: vCPU %u is listed", ph, nm, vc))
+			CHECK_EQ(v0->cr3, sh->guest_cr3[i], "%s %s: vCPU %u's cr3 is the L2's CR3",
+				 ph, nm, vc);
 		else
-			tap(false, "phase %d %s: vCPU 0's cr3 is the L2's CR3", ph, nm);
-		if (t->have_ids && !fresh)
-			CHECK_EQ(c->id, t->ctx_id[i], "phase %d %s: same context as before", ph, nm);
+			tap(false, "%s %s: vCPU %u's cr3 is the L2's CR3", ph, nm, vc);
+		if (t->expect_new[i])
+			tap(t->have_ids && c->id != t->ctx_id[i],
+			    "%s %s: a new context (id %u, was %u)", ph, nm, c->id, t->ctx_id[i]);
+		else if (t->have_ids && !fresh)
+			CHECK_EQ(c->id, t->ctx_id[i], "%s %s: same context as before", ph, nm);
 		else if (fresh)
 			tap(c->first_seen_ns >= t->reload_ns,
-			    "phase %d %s: fresh context (first seen after the reload)", ph, nm);
+			    "%s %s: fresh context (first seen after the reload)", ph, nm);
 		else
-			tap(true, "phase %d %s: context id %u", ph, nm, c->id);
+			tap(true, "%s %s: context id %u", ph, nm, c->id);
 		t->ctx_id[i] = c->id;
 
 		err = nestor_stats(n, c->id, &st);
-		if (!tap(err == 0, "phase %d %s: nestor_stats", ph, nm)) {
+		if (!tap(err == 0, "%s %s: nestor_stats", ph, nm)) {
 			diag("  %s", nestor_strerror(err));
 			for (int k = 0; k < 5; k++)
-				tap(false, "phase %d %s: (no stats to check)", ph, nm);
+				tap(false, "%s %s: (no stats to check)", ph, nm);
 			continue;
 		}
 		io = find_exit(&st, exit_io(t->be));
 		hc = find_exit(&st, exit_hc(t->be));
-		CHECK_EQ(io ? io->total : 0, want_io, "phase %d %s: IO exits total == %lu", ph, nm, want_io);
-		CHECK_EQ(io ? io->reflected : 0, want_io, "phase %d %s: IO exits reflected == %lu", ph, nm, want_io);
-		CHECK_EQ(hc ? hc->nestor : 0, want_ping, "phase %d %s: hypercall exits completed by nestor == %lu",
+		CHECK_EQ(io ? io->total : 0, want_io, "%s %s: IO exits total == %lu", ph, nm, want_io);
+		CHECK_EQ(io ? io->reflected : 0, want_io, "%s %s: IO exits reflected == %lu", ph, nm, want_io);
+		CHECK_EQ(hc ? hc->nestor : 0, want_ping, "%s %s: hypercall exits completed by nestor == %lu",
 			 ph, nm, want_ping);
 		CHECK_EQ(hc ? hc->reflected : 0, want_refl,
-			 "phase %d %s: hypercall exits reflected == %lu (other + final)", ph, nm, want_refl);
+			 "%s %s: hypercall exits reflected == %lu (other + final)", ph, nm, want_refl);
 		CHECK_EQ(hc ? hc->total : 0, want_ping + want_refl,
-			 "phase %d %s: hypercall exits total == %lu", ph, nm, want_ping + want_refl);
+			 "%s %s: hypercall exits total == %lu", ph, nm, want_ping + want_refl);
 		for (size_t k = 0; k < st.nr_exits; k++)
 			diag("  exit %#x (%s): total %lu reflected %lu nestor %lu", st.exits[k].reason,
 			     nestor_exit_name(t->be, st.exits[k].reason), st.exits[k].total,
@@ -1310,21 +1511,428 @@ out:
 	free(ns);
 }
 
+/* ------------------------------------------------------------------ */
+/* Host: --root-change and --concurrent                                */
+/* ------------------------------------------------------------------ */
+
+#define NR_EVS	(sizeof(((struct test *)0)->evs) / sizeof(((struct test *)0)->evs[0]))
+
+/* The module's idle_expiry_ms, as loaded; 0 when unreadable. */
+static unsigned int read_idle_expiry_ms(void)
+{
+	FILE *f = fopen("/sys/module/nestor/parameters/idle_expiry_ms", "r");
+	unsigned int ms = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%u", &ms) != 1)
+		ms = 0;
+	fclose(f);
+	return ms;
+}
+
+/* Reads events until none comes for timeout_ms. */
+static void drain_events(struct test *t, int timeout_ms)
+{
+	struct nestor_event ev;
+	int err;
+
+	while ((err = nestor_event_next(t->ev, &ev, timeout_ms)) == 0) {
+		if (t->nr_evs < NR_EVS) {
+			t->evs[t->nr_evs] = ev;
+			t->ev_ns[t->nr_evs] = boottime_ns();
+		}
+		t->nr_evs++;
+	}
+	if (err != -ETIMEDOUT && !t->ev_err)
+		t->ev_err = err;
+}
+
+/* Events of this VM of one kind, from index from on; *last: the last one. */
+static size_t count_events(struct test *t, size_t from, uint8_t cmd, size_t *last)
+{
+	size_t n = 0;
+
+	for (size_t k = from; k < t->nr_evs && k < NR_EVS; k++)
+		if (t->evs[k].cmd == cmd && t->evs[k].vm_id == t->vm_id) {
+			n++;
+			if (last)
+				*last = k;
+		}
+	return n;
+}
+
+static void diag_events(struct test *t)
+{
+	for (size_t k = 0; k < t->nr_evs && k < NR_EVS; k++) {
+		const struct nestor_event *e = &t->evs[k];
+		const char *name = nestor_event_name(e->cmd);
+
+		diag("  event %zu: %s vm %u l2 %u vmcs12 %#lx root %#lx old_root %#lx", k,
+		     name ? name : "?", e->vm_id, e->l2_id, e->vmcs12, e->nested_root,
+		     e->old_root);
+	}
+}
+
+/*
+ * The VM of this pid is listed, with exactly the vCPU ids in want (when
+ * nr_want), and when one_each, each L2's context lists only the vCPU that
+ * runs it.
+ */
+static void check_vm(struct test *t, const char *lbl, const uint32_t *want,
+		     size_t nr_want, bool one_each)
+{
+	struct nestor_vm *vms = NULL, *vm = NULL;
+	struct nestor_l2 *l2s = NULL;
+	size_t nr_vms = 0, nr_l2s = 0;
+	struct nestor *n;
+	int err = 0;
+
+	n = nestor_open(&err);
+	if (n)
+		err = nestor_list(n, &vms, &nr_vms, &l2s, &nr_l2s);
+	if (!tap(n && !err, "%s: nestor_list", lbl)) {
+		diag("  %s", nestor_strerror(err));
+		goto out;
+	}
+	for (size_t k = 0; k < nr_vms; k++)
+		if (vms[k].pid == (uint32_t)getpid())
+			vm = &vms[k];
+	if (!tap(vm != NULL, "%s: the VM (pid %d) is listed", lbl, getpid()))
+		goto out;
+	if (nr_want) {
+		bool same = vm->nr_vcpus == nr_want;
+
+		for (size_t k = 0; same && k < nr_want; k++)
+			same = vm->vcpu_ids[k] == want[k];
+		if (!tap(same, "%s: the VM lists vCPUs [%u%s]", lbl, want[0],
+			 nr_want == 2 ? ",1" : ""))
+			for (size_t k = 0; k < vm->nr_vcpus; k++)
+				diag("  vcpu %u", vm->vcpu_ids[k]);
+	}
+	for (int i = 0; one_each && i < NR_L2; i++) {
+		const struct nestor_l2 *c = NULL;
+
+		for (size_t k = 0; k < nr_l2s; k++)
+			if (l2s[k].id == t->ctx_id[i])
+				c = &l2s[k];
+		tap(c && c->nr_vcpus == 1 && c->vcpus[0].vcpu_id == t->l2_vcpu[i],
+		    "%s %s: only vCPU %u entered this context", lbl, l2_name[i], t->l2_vcpu[i]);
+	}
+out:
+	nestor_free_list(vms, nr_vms, l2s, nr_l2s);
+	if (n)
+		nestor_close(n);
+}
+
+/*
+ * A context that L1 no longer enters: still listed with exactly the counts
+ * it had (entries, root, IO and hypercall exits); *last_seen for the expiry.
+ */
+static void check_old_ctx(struct test *t, const char *lbl, uint32_t id, uint64_t root,
+			  const uint64_t want[4], uint64_t *last_seen)
+{
+	struct nestor_l2 l2 = { 0 };
+	struct nestor_stats st = { 0 };
+	const struct nestor_exit_count *io, *hc;
+	struct nestor *n;
+	int err = 0;
+
+	n = nestor_open(&err);
+	if (n)
+		err = nestor_l2_get(n, id, &l2);
+	if (!tap(n && !err, "%s: the old context %u is still listed", lbl, id)) {
+		diag("  %s", nestor_strerror(err));
+		if (n)
+			nestor_close(n);
+		return;
+	}
+	*last_seen = l2.last_seen_ns;
+	CHECK_EQ(l2.vmcs12, t->sh->vmcs12_gpa[0], "%s: the old context is A's vmcs12", lbl);
+	CHECK_EQ(l2.nested_root, root, "%s: the old context keeps the old root", lbl);
+	CHECK_EQ(l2.entries, want[0], "%s: the old context keeps its %lu entries", lbl, want[0]);
+	err = nestor_stats(n, id, &st);
+	if (tap(!err, "%s: nestor_stats of the old context", lbl)) {
+		io = find_exit(&st, exit_io(t->be));
+		hc = find_exit(&st, exit_hc(t->be));
+		CHECK_EQ(io ? io->reflected : 0, want[1],
+			 "%s: the old context keeps IO exits reflected == %lu", lbl, want[1]);
+		CHECK_EQ(hc ? hc->nestor : 0, want[2],
+			 "%s: the old context keeps hypercall exits completed by nestor == %lu",
+			 lbl, want[2]);
+		CHECK_EQ(hc ? hc->reflected : 0, want[3],
+			 "%s: the old context keeps hypercall exits reflected == %lu", lbl, want[3]);
+		nestor_free_stats(&st);
+	}
+	nestor_free_l2(&l2);
+	nestor_close(n);
+}
+
+/*
+ * --root-change: phase 1 as in the default mode; phase 2 with A on a second,
+ * independent set of nested tables (same vmcb12/vmcs12), which must be a new
+ * context announced by L2_ROOT_CHANGE; then keep-alive rounds (each L2
+ * enters once for its final hypercall) until the old context, no longer
+ * entered, is retired with L2_GONE, while the VM, B and A's new context stay.
+ */
+static void run_root_change(struct test *t)
+{
+	struct shared *sh = t->sh;
+	unsigned int idle = read_idle_expiry_ms();
+	uint64_t r1 = sh->nested_root[0], old_want[4], old_last = 0, deadline;
+	uint32_t old_id, new_id;
+	size_t ev1, ev2, k = 0, gone = SIZE_MAX;
+	unsigned int rounds = 0, bad = 0;
+	int err = 0;
+
+	/* The second root: the same mappings as the first, its own pages. */
+	{
+		uint64_t code = addr_gva2gpa(t->vm, (vm_vaddr_t)l2_main);
+		uint64_t stack = sh->stack_top[0] - 8, pa1 = 0, pa2 = 0;
+		bool ept = t->be == BE_VMX;
+		int l1 = nested_leaf(t->vm, r1 & PTE_ADDR, ept, stack, &pa1);
+		int l2 = nested_leaf(t->vm, sh->root2_gpa, ept, stack, &pa2);
+
+		tap(sh->root2_gpa && sh->root2_gpa != (r1 & PTE_ADDR) &&
+		    sh->root2_gpa != (sh->nested_root[1] & PTE_ADDR),
+		    "setup: A's second nested root %#lx is not its first (%#lx) nor B's",
+		    sh->root2_gpa, r1);
+		tap(l1 == l2 && pa1 == pa2 && l2 == PG_LEVEL_2M,
+		    "setup: A's second tables map its stack like the first (2 MiB, identity)");
+		l1 = nested_leaf(t->vm, r1 & PTE_ADDR, ept, code, &pa1);
+		l2 = nested_leaf(t->vm, sh->root2_gpa, ept, code, &pa2);
+		tap(l1 == l2 && pa1 == pa2 && l2 == PG_LEVEL_4K,
+		    "setup: A's second tables map its code like the first (4 KiB, identity)");
+	}
+	if (!tap(idle > 0, "idle_expiry_ms is readable (%u ms)", idle))
+		return;
+	t->ev = nestor_open(&err);
+	if (t->ev)
+		err = nestor_events_subscribe(t->ev);
+	if (!tap(t->ev && !err, "subscribed to the events group before phase 1")) {
+		diag("  %s", nestor_strerror(err));
+		return;
+	}
+
+	/* Phase 1: A on its first root. */
+	if (run_to_sync(t, 1) < 0)
+		goto out;
+	check_l1_l2(t, 0, true);
+	account(t, 0);
+	check_nestor(t, "phase 1", false);
+	drain_events(t, 100);
+	old_id = t->ctx_id[0];
+	old_want[0] = t->sum_entries[0];
+	old_want[1] = t->sum_io[0];
+	old_want[2] = t->sum_ping[0];
+	old_want[3] = t->sum_hc[0];
+	CHECK_EQ(count_events(t, 0, NESTOR_CMD_L2_NEW, NULL), 2,
+		 "phase 1: two L2_NEW events for this VM (vm %u)", t->vm_id);
+	ev1 = t->nr_evs;
+
+	/* Phase 2: L1 moves A to its second root, then runs A and B. */
+	if (run_to_sync(t, 2) < 0)
+		goto out;
+	if (!tap(sh->nested_root[0] != r1 && (sh->nested_root[0] & PTE_ADDR) == sh->root2_gpa,
+		 "phase 2 A: L1 programmed A's second root (%s %#lx, was %#lx)",
+		 t->be == BE_SVM ? "nCR3" : "EPTP", sh->nested_root[0], r1))
+		goto out;
+	if (t->be == BE_VMX)
+		diag("phase 2 A: L1 did INVEPT type %lu (%s) for the new EPTP", sh->invept_type,
+		     sh->invept_type == INVEPT_SINGLE ? "single-context" : "all-context");
+	check_l1_l2(t, 1, true);
+	/* A's new context counts phase 2 only; B's goes on. */
+	t->sum_io[0] = t->sum_ping[0] = t->sum_hc[0] = t->sum_entries[0] = 0;
+	account(t, 1);
+	t->want_ctxs = 3;	/* A's old context is still there */
+	t->expect_new[0] = true;
+	check_nestor(t, "phase 2", false);
+	t->expect_new[0] = false;
+	new_id = t->ctx_id[0];
+	check_old_ctx(t, "phase 2", old_id, r1, old_want, &old_last);
+
+	drain_events(t, 100);
+	ev2 = t->nr_evs;
+	if (CHECK_EQ(count_events(t, ev1, NESTOR_CMD_L2_ROOT_CHANGE, &k), 1,
+		     "phase 2: exactly one L2_ROOT_CHANGE event")) {
+		const struct nestor_event *e = &t->evs[k];
+
+		CHECK_EQ(e->l2_id, new_id, "phase 2: L2_ROOT_CHANGE names A's new context %u", new_id);
+		CHECK_EQ(e->vmcs12, sh->vmcs12_gpa[0], "phase 2: L2_ROOT_CHANGE has A's vmcs12");
+		CHECK_EQ(e->old_root, r1, "phase 2: L2_ROOT_CHANGE old_root is the first root");
+		CHECK_EQ(e->nested_root, sh->nested_root[0],
+			 "phase 2: L2_ROOT_CHANGE nested_root is the second root");
+	} else {
+		for (int j = 0; j < 4; j++)
+			tap(false, "phase 2: (no L2_ROOT_CHANGE event to check)");
+	}
+	if (CHECK_EQ(count_events(t, ev1, NESTOR_CMD_L2_NEW, &k), 1,
+		     "phase 2: exactly one L2_NEW event"))
+		tap(t->evs[k].l2_id == new_id && t->evs[k].nested_root == sh->nested_root[0],
+		    "phase 2: the L2_NEW event is A's new context on the second root");
+	else
+		tap(false, "phase 2: the L2_NEW event is A's new context on the second root");
+
+	/*
+	 * Keep-alive rounds until the old context goes: A (on its new root)
+	 * and B are entered every round, the old context never again.
+	 */
+	deadline = boottime_ns() + (2ull * idle + 5000) * 1000000ull;
+	while (gone == SIZE_MAX && boottime_ns() < deadline) {
+		if (rounds)
+			sh->nr_phases = 3 + rounds;	/* one more round */
+		memset(sh->c[2], 0, sizeof(sh->c[2]));
+		if (run_to_sync(t, 3 + rounds) < 0)
+			goto out;
+		for (int i = 0; i < NR_L2; i++)
+			if (sh->c[2][i].unexpected || sh->c[2][i].done != 1 || !sh->args[i].finished)
+				bad++;
+		account(t, 2);
+		rounds++;
+		drain_events(t, 100);
+		for (k = ev2; k < t->nr_evs && k < NR_EVS; k++)
+			if (t->evs[k].cmd == NESTOR_CMD_L2_GONE && t->evs[k].l2_id == old_id)
+				gone = k;
+	}
+	CHECK_EQ(bad, 0, "keep-alive: A and B ran to their final hypercall in all %u rounds", rounds);
+	if (tap(gone != SIZE_MAX, "the old context %u went with an L2_GONE event", old_id)) {
+		const struct nestor_event *e = &t->evs[gone];
+		double idle_s = (t->ev_ns[gone] - old_last) / 1e9;
+
+		tap(t->ev_ns[gone] - old_last >= idle * 1000000ull,
+		    "the old context went only after idle_expiry_ms (%.2f s after its last entry, %u ms)",
+		    idle_s, idle);
+		tap(e->vm_id == t->vm_id && e->vmcs12 == sh->vmcs12_gpa[0] && e->nested_root == r1,
+		    "L2_GONE names the VM, A's vmcs12 and the first root");
+	} else {
+		tap(false, "the old context went only after idle_expiry_ms");
+		tap(false, "L2_GONE names the VM, A's vmcs12 and the first root");
+	}
+	CHECK_EQ(count_events(t, ev2, NESTOR_CMD_L2_GONE, NULL), gone != SIZE_MAX,
+		 "no other context of this VM went");
+	CHECK_EQ(count_events(t, 0, NESTOR_CMD_L2_ROOT_CHANGE, NULL), 1,
+		 "one L2_ROOT_CHANGE event in the whole run");
+	CHECK_EQ(count_events(t, ev2, NESTOR_CMD_L2_NEW, NULL) +
+		 count_events(t, ev2, NESTOR_CMD_VM_GONE, NULL), 0,
+		 "no L2_NEW or VM_GONE event while waiting");
+	if (!tap(t->nr_evs <= NR_EVS && !t->ev_err, "no event was lost (%zu received)", t->nr_evs))
+		diag("  %s", nestor_strerror(t->ev_err));
+	{
+		struct nestor *n = nestor_open(&err);
+		struct nestor_l2 l2 = { 0 };
+
+		err = n ? nestor_l2_get(n, old_id, &l2) : err;
+		CHECK_EQ((uint64_t)(int64_t)err, (uint64_t)(int64_t)-ENOENT,
+			 "after expiry: the old context %u is not found (-ENOENT)", old_id);
+		if (!err)
+			nestor_free_l2(&l2);
+		if (n)
+			nestor_close(n);
+	}
+	/* A (new context) and B: same ids, counts including the keep-alives. */
+	t->want_ctxs = 2;
+	check_nestor(t, "after expiry", false);
+	check_vm(t, "after expiry", NULL, 0, false);
+	CHECK_EQ(t->ctx_id[0], new_id, "after expiry: A's context is still %u", new_id);
+	if (run_to_sync(t, -2) == -2)
+		tap(true, "L1 finished");
+out:
+	diag_events(t);
+	nestor_close(t->ev);
+	t->ev = NULL;
+}
+
+struct vcpu_thread {
+	struct kvm_vcpu *vcpu;
+	int rc, err;
+	double t0, t1;
+};
+
+static void *vcpu_thread_fn(void *arg)
+{
+	struct vcpu_thread *v = arg;
+
+	v->t0 = now_s();
+	v->rc = _vcpu_run(v->vcpu);
+	v->err = errno;
+	v->t1 = now_s();
+	return NULL;
+}
+
+/*
+ * --concurrent: L1 has two vCPUs; vCPU 0 runs A and vCPU 1 runs B, from
+ * two host threads in KVM_RUN at the same time. With one L0 CPU (the
+ * harness default) that means the threads take turns, preempted by L0's
+ * scheduler in the middle of their phases, not that they run in parallel.
+ */
+static void run_concurrent(struct test *t)
+{
+	static const uint32_t both[NR_L2] = { 0, 1 };
+	struct shared *sh = t->sh;
+	struct vcpu_thread th[NR_L2];
+	pthread_t tid[NR_L2];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int rc, c;
+
+	for (c = 0; c < NR_L2; c++) {
+		rc = _vcpu_run(t->vcpus[c]);
+		if (sync_result(t->vcpus[c], 0, rc, errno) < 0)
+			return;
+	}
+	check_setup(t);
+	diag("L0 has %ld online CPU(s): the two vCPU threads %s", ncpu,
+	     ncpu > 1 ? "may run in parallel" : "take turns on it (interleaved, not parallel)");
+	for (c = 0; c < NR_L2; c++) {
+		th[c] = (struct vcpu_thread){ .vcpu = t->vcpus[c] };
+		if (!tap(!pthread_create(&tid[c], NULL, vcpu_thread_fn, &th[c]),
+			 "thread for vCPU %d started", c))
+			exit(1);	/* the at-exit handler closes the TAP */
+	}
+	for (c = 0; c < NR_L2; c++)
+		pthread_join(tid[c], NULL);
+	for (c = 0; c < NR_L2; c++) {
+		if (sync_result(th[c].vcpu, 1, th[c].rc, th[c].err) < 0)
+			return;
+		diag("vCPU %d (L2 %s): KVM_RUN from %.3f s to %.3f s", c, l2_name[c],
+		     th[c].t0 - th[0].t0, th[c].t1 - th[0].t0);
+	}
+	tap(sh->overlap[0] && sh->overlap[1],
+	    "phase 1: A's and B's runs overlapped (L1 handled %lu exits of A while B was between its start and end, %lu of B while A was)",
+	    sh->overlap[0], sh->overlap[1]);
+	check_l1_l2(t, 0, true);
+	account(t, 0);
+	t->l2_vcpu[1] = 1;
+	check_nestor(t, "phase 1", false);
+	check_vm(t, "phase 1", both, NR_L2, true);
+	for (c = 0; c < NR_L2; c++) {
+		rc = _vcpu_run(t->vcpus[c]);
+		if (sync_result(t->vcpus[c], -2, rc, errno) == -2)
+			tap(true, "L1 vCPU %d finished", c);
+	}
+}
+
 static void usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [--rmmod] [--rmmod-cmd CMD] [--insmod-cmd CMD|PATH.ko]\n"
 		"          [--expect-no-nestor] [--timeout SECONDS]\n"
+		"       %s --root-change [--timeout SECONDS]\n"
+		"       %s --concurrent [--timeout SECONDS]\n"
 		"       %s --bench N [--bench-rounds R] [--timeout SECONDS]\n"
 		"  --rmmod             unload nestor after phase 1 and reload it after phase 2\n"
 		"  --rmmod-cmd CMD     how to unload (default: rmmod nestor)\n"
 		"  --insmod-cmd CMD    how to reload; a path to a .ko means insmod PATH\n"
 		"                      (default: insmod /nestor/nestor.ko)\n"
 		"  --expect-no-nestor  nestor is not loaded: pings must reach L1\n"
+		"  --root-change       A gets a second nested root before phase 2; checks\n"
+		"                      L2_ROOT_CHANGE, the new context and the old one's\n"
+		"                      expiry (idle_expiry_ms) with L2_GONE\n"
+		"  --concurrent        two L1 vCPUs, A on vCPU 0 and B on vCPU 1 at once\n"
 		"  --bench N           benchmark: one L2 does N reflected port writes per\n"
 		"                      round; prints \"bench ...\" lines; no nestor checks\n"
 		"  --bench-rounds R    measured rounds (default 1)\n"
-		"  --timeout S         give up after S seconds (default 600)\n", prog, prog);
+		"  --timeout S         give up after S seconds (default 600)\n",
+		prog, prog, prog, prog);
 	exit(2);
 }
 
@@ -1338,6 +1946,8 @@ int main(int argc, char *argv[])
 		{ "timeout", required_argument, NULL, 't' },
 		{ "bench", required_argument, NULL, 'b' },
 		{ "bench-rounds", required_argument, NULL, 'B' },
+		{ "root-change", no_argument, NULL, 'C' },
+		{ "concurrent", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1357,11 +1967,14 @@ int main(int argc, char *argv[])
 		case 't': t.o.timeout = strtoul(optarg, NULL, 0); break;
 		case 'b': t.o.bench = strtoull(optarg, NULL, 0); break;
 		case 'B': t.o.bench_rounds = strtoul(optarg, NULL, 0); break;
+		case 'C': t.o.root_change = true; break;
+		case 'P': t.o.concurrent = true; break;
 		default: usage(argv[0]);
 		}
 	}
-	if (optind != argc || (t.o.rmmod && t.o.no_nestor) ||
-	    (t.o.bench && (t.o.rmmod || t.o.no_nestor)) || !t.o.bench_rounds)
+	/* At most one of the modes. */
+	if (optind != argc || !t.o.bench_rounds ||
+	    t.o.rmmod + t.o.no_nestor + !!t.o.bench + t.o.root_change + t.o.concurrent > 1)
 		usage(argv[0]);
 	{
 		size_t l = strlen(t.o.insmod_cmd);
@@ -1381,9 +1994,11 @@ int main(int argc, char *argv[])
 		printf("# nested_l2: bench, one L2 under a selftest L1, %lu port writes per round, %u rounds\n",
 		       t.o.bench, t.o.bench_rounds);
 	else
-		printf("# nested_l2: two L2s under a selftest L1%s%s\n",
+		printf("# nested_l2: two L2s under a selftest L1%s%s%s%s\n",
 		       t.o.rmmod ? ", nestor unloaded and reloaded between phases" : "",
-		       t.o.no_nestor ? ", nestor expected absent" : "");
+		       t.o.no_nestor ? ", nestor expected absent" : "",
+		       t.o.root_change ? ", A moved to a second nested root" : "",
+		       t.o.concurrent ? ", A and B on two L1 vCPUs at once" : "");
 
 	if (access("/dev/kvm", R_OK | W_OK)) {
 		tap(false, "/dev/kvm is usable");
@@ -1400,6 +2015,10 @@ int main(int argc, char *argv[])
 
 	setup_vm(&t);
 	nr_phases = t.sh->nr_phases;
+	if (t.o.concurrent) {
+		run_concurrent(&t);	/* its own setup stage, per vCPU */
+		goto out;
+	}
 	if (run_to_sync(&t, 0) < 0)
 		goto out;
 	if (t.o.bench) {
@@ -1407,6 +2026,10 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	check_setup(&t);
+	if (t.o.root_change) {
+		run_root_change(&t);
+		goto out;
+	}
 
 	for (int phase = 0; phase < nr_phases; phase++) {
 		bool nestor = !t.o.no_nestor && !(t.o.rmmod && phase == 1);
@@ -1420,7 +2043,12 @@ int main(int argc, char *argv[])
 		check_l1_l2(&t, phase, nestor);
 		if (nestor) {
 			account(&t, phase);
-			check_nestor(&t, phase, fresh);
+			{
+				char lbl[16];
+
+				snprintf(lbl, sizeof(lbl), "phase %d", phase + 1);
+				check_nestor(&t, lbl, fresh);
+			}
 		}
 
 		if (t.o.rmmod && phase == 0) {

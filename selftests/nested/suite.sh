@@ -2,21 +2,25 @@
 # The nested suite, run in the emulated L0 (busybox sh) by /nestor/suite
 # after it has loaded nestor. Prints TAP on stdout.
 #
-# Runs /nestor/bin/nested_l2 twice: in its default mode (two phases with
-# nestor loaded), then with --rmmod (nestor unloaded between phase 1 and 2,
-# reloaded before phase 3 with the parameters it has now). Every line of the
+# Runs /nestor/bin/nested_l2 in its default mode (two phases with nestor
+# loaded), with --rmmod (nestor unloaded between phase 1 and 2, reloaded
+# before phase 3 with the parameters it has now), with --root-change (A moved
+# to a second nested root; its old context must expire after idle_expiry_ms,
+# which l0-suite.sh sets to 3 s) and with --concurrent (A and B on two L1
+# vCPUs at once; L0 has one CPU, so their threads take turns). Every line of the
 # binary is prefixed with "nested_l2 <mode>: "; its plan becomes a comment;
 # one more line per run says whether the binary itself exited 0, so a crash
 # or a time-out cannot pass. nestor is loaded again at the end, whatever
 # happened, for the suites that follow.
 #
 # Environment: NESTOR_DIR (default /nestor), NESTOR_NESTED_TIMEOUT (seconds
-# per run, default 300), NESTOR_NESTED_MODES (default "default rmmod").
+# per run, default 300), NESTOR_NESTED_MODES (default "default rmmod
+# root-change concurrent").
 N=${NESTOR_DIR:-/nestor}
 BIN=$N/bin/nested_l2
 KO=$N/nestor.ko
 TMO=${NESTOR_NESTED_TIMEOUT:-300}
-MODES=${NESTOR_NESTED_MODES:-default rmmod}
+MODES=${NESTOR_NESTED_MODES:-default rmmod root-change concurrent}
 failed=0
 
 loaded() { grep -q '^nestor ' /proc/modules; }
@@ -65,6 +69,8 @@ for m in $MODES; do
 	case "$m" in
 	default) run default ;;
 	rmmod) run rmmod --rmmod --rmmod-cmd "rmmod nestor" --insmod-cmd "$insmod_cmd" ;;
+	root-change) run root-change --root-change ;;
+	concurrent) run concurrent --concurrent ;;
 	*) echo "not ok - nested_l2: unknown mode '$m'"; failed=1 ;;
 	esac
 	if ! loaded; then
