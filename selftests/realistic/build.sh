@@ -178,7 +178,7 @@ if [ ! -s "$l1initrd" ]; then
 			rel=${path#"$moddir"/}
 			mkdir -p "$s/lib/modules/$kver/$(dirname "$rel")"
 			cp "$path" "$s/lib/modules/$kver/$rel"
-		done
+		done || die "module $m (or a dependency) not found for $kver"
 	done
 	for f in modules.order modules.builtin modules.builtin.modinfo; do
 		[ -f "$moddir/$f" ] && cp "$moddir/$f" "$s/lib/modules/$kver/"
