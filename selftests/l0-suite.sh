@@ -10,6 +10,27 @@ tap() { # status name
 	if [ "$1" = 0 ]; then echo "ok - $2"; else echo "not ok - $2"; failed=1; fi
 }
 
+cpu=svm
+grep -qw vmx /proc/cpuinfo && cpu=vmx
+kvm_mod=kvm_amd
+kvm_opts="nested=1"
+[ $cpu = vmx ] && { kvm_mod=kvm_intel; kvm_opts="nested=1 ept=1"; }
+
+# Without its KVM backend module, nestor refuses to load and says why.
+if rmmod $kvm_mod 2>/tmp/rmmod-kvm.err; then
+	! insmod "$N/nestor.ko" 2>/dev/null
+	rc=$?
+	tap $rc "insmod nestor.ko fails without $kvm_mod"
+	[ $rc = 0 ] || rmmod nestor
+	dmesg | grep -q "nestor: neither kvm_intel nor kvm_amd is loaded"
+	tap $? "the refusal names what is missing"
+	modprobe $kvm_mod $kvm_opts
+	tap $? "modprobe $kvm_mod $kvm_opts again"
+else
+	tap 1 "rmmod $kvm_mod (to test the refusal)"
+	sed 's/^/# /' /tmp/rmmod-kvm.err
+fi
+
 args="idle_expiry_ms=${NESTOR_IDLE_EXPIRY_MS:-3000}"
 insmod "$N/nestor.ko" $args 2>/tmp/insmod.err
 rc=$?
@@ -20,8 +41,6 @@ if [ $rc != 0 ]; then
 	exit 1
 fi
 
-cpu=svm
-grep -qw vmx /proc/cpuinfo && cpu=vmx
 nestorctl version >/tmp/version.out 2>&1
 tap $? "nestorctl version"
 grep -q "backend.*$cpu" /tmp/version.out
