@@ -30,12 +30,11 @@ tools:
 	$(MAKE) -C tools
 
 modules_install:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
 
+# The tools' install also puts uapi/linux/nestor.h under PREFIX/include.
 install: modules_install
 	$(MAKE) -C tools install
-	install -D -m 0644 uapi/linux/nestor.h \
-		$(DESTDIR)/usr/include/linux/nestor.h
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || \

@@ -54,7 +54,7 @@ tap_cmd() { # name cmd...: one TAP line for a command's success
 install_deps() {
 	local pkgs=(build-essential pkg-config libmnl-dev libelf-dev bc
 		busybox-static cpio lz4 kmod qemu-system-x86 jq xorriso isolinux
-		syslinux-common sparse binutils bpftool file linux-source-6.1)
+		syslinux-common sparse binutils bpftool file linux-source-6.1 dkms)
 	local missing=()
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
@@ -69,6 +69,23 @@ install_deps() {
 }
 
 # ---------------------------------------------------------------- host stages
+
+# DKMS from a copy of the tree, removed again whatever happens.
+dkms_build() {
+	local ver src
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$REPO/dkms.conf")
+	src=/usr/src/nestor-$ver
+	dkms remove "nestor/$ver" --all >/dev/null 2>&1
+	rm -rf "$src" && mkdir -p "$src" &&
+		cp -r "$REPO"/{Kbuild,Makefile,dkms.conf,kmod,uapi} "$src/" &&
+		find "$src" -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' | xargs rm -f
+	dkms add "nestor/$ver" && dkms build "nestor/$ver" -k "$KVER" &&
+		[[ -f /var/lib/dkms/nestor/$ver/$KVER/x86_64/module/nestor.ko ]]
+	local rc=$?
+	dkms remove "nestor/$ver" --all >/dev/null 2>&1
+	rm -rf "$src"
+	return $rc
+}
 
 stage_unit() {
 	make -s -C "$HERE/unit" run O="$NESTOR_BUILD/unit"
@@ -88,6 +105,7 @@ stage_build() {
 	fi
 	tap_cmd "make style (checkpatch --strict)" make -C "$REPO" style
 	tap_cmd "make sparse" make -C "$REPO" sparse KDIR="$KDIR"
+	tap_cmd "dkms builds the module for $KVER (dkms.conf)" dkms_build
 	tap_cmd "tools build" make -C "$REPO/tools"
 	tap_cmd "uapi tests build" make -C "$HERE/uapi" O="$NESTOR_BUILD/uapi"
 	tap_cmd "nested tests build" make -C "$HERE/nested" O="$NESTOR_BUILD/nested"
