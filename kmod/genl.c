@@ -12,8 +12,8 @@
 static struct genl_family nestor_family;
 static bool genl_live;
 
+/* Requests carry only an L2 id; every other attribute is reply-only. */
 static const struct nla_policy nestor_policy[NESTOR_A_MAX + 1] = {
-	[NESTOR_A_VM_ID] = { .type = NLA_U32 },
 	[NESTOR_A_L2_ID] = { .type = NLA_U32 },
 };
 

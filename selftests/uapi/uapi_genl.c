@@ -217,6 +217,17 @@ static void test_bad_requests(void)
 		  "GET_STATS with attribute type NESTOR_A_MAX + 1 "
 		  "(validated before the lookup)");
 
+	/* Reply-only attributes are refused in requests, not ignored. */
+	req = nl_req(&nl, buf, NESTOR_CMD_GET_STATS, 0);
+	mnl_attr_put_u32(req, NESTOR_A_L2_ID, UNKNOWN_L2_ID);
+	mnl_attr_put_u32(req, NESTOR_A_VM_ID, 1);
+	tap_errno(nl_xfer(&nl, req, NULL, NULL), EINVAL,
+		  "GET_STATS with the reply-only vm-id");
+	req = nl_req(&nl, buf, NESTOR_CMD_GET_VERSION, 0);
+	mnl_attr_put_u32(req, NESTOR_A_UAPI_VERSION, 1);
+	tap_errno(nl_xfer(&nl, req, NULL, NULL), EINVAL,
+		  "GET_VERSION with the reply-only uapi-version");
+
 	req = nl_req(&nl, buf, NESTOR_CMD_GET_STATS, 0);
 	mnl_attr_put_u64(req, NESTOR_A_L2_ID, UNKNOWN_L2_ID);
 	tap_errno(nl_xfer(&nl, req, NULL, NULL), EINVAL,
