@@ -119,7 +119,6 @@ struct nestor_vm {
 int nestor_registry_init(void);
 void nestor_registry_exit(void);
 void nestor_registry_vm_destroyed(const struct kvm *kvm);
-u64 nestor_registry_alloc_failures(void);
 
 /* Current L2 context of a vCPU, with a reference; NULL when none. */
 struct nestor_l2ctx *nestor_ctx_get_current(struct kvm_vcpu *vcpu);
