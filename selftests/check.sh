@@ -150,6 +150,18 @@ boot_stage() {
 	"$H/boot-l0.sh" --backend "$backend" --initrd "$NESTOR_BUILD/$payload.initrd" \
 		--results "$R/$name.results" --console "$R/$name.console" \
 		--timeout "$tmo" --mem "$mem" >&2
+	# An open bug (see the issue notes): now and then the realistic L1
+	# stops early with L0 idle.  A run that did not finish is booted once
+	# more; the first attempt stays in the output as a diagnostic.
+	if ! grep -q '^# harness-done' "$R/$name.results"; then
+		mv "$R/$name.results" "$R/$name.attempt1.results"
+		mv "$R/$name.console" "$R/$name.attempt1.console"
+		echo "# $name: first boot did not finish: $(grep -h '^# harness-fail' "$R/$name.attempt1.results")"
+		echo "# $name: booting again"
+		"$H/boot-l0.sh" --backend "$backend" --initrd "$NESTOR_BUILD/$payload.initrd" \
+			--results "$R/$name.results" --console "$R/$name.console" \
+			--timeout "$tmo" --mem "$mem" >&2
+	fi
 	"$H/tap.sh" relabel "$name" <"$R/$name.results"
 }
 
@@ -177,10 +189,10 @@ if want svm-realistic || want vmx-realistic; then
 		2>"$R/payload-realistic.log" || log "realistic payload failed"
 fi
 
-run_stage svm-minimal boot_stage svm-minimal svm minimal 900
-run_stage vmx-minimal boot_stage vmx-minimal "$vmx_backend" minimal 1800
-run_stage svm-realistic boot_stage svm-realistic svm realistic 900
-run_stage vmx-realistic boot_stage vmx-realistic "$vmx_backend" realistic 2400 2048
+run_stage svm-minimal boot_stage svm-minimal svm minimal 600
+run_stage vmx-minimal boot_stage vmx-minimal "$vmx_backend" minimal 600
+run_stage svm-realistic boot_stage svm-realistic svm realistic 600
+run_stage vmx-realistic boot_stage vmx-realistic "$vmx_backend" realistic 900 2048
 
 log "total $((SECONDS - start)) s"
 shopt -s nullglob
