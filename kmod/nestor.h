@@ -172,7 +172,7 @@ struct nestor_claim {
 	u32 l2_id;			/* 0: every L2 context */
 	u32 port_first, port_last;	/* NESTOR_EXIT_IO */
 	u64 leaf;			/* NESTOR_EXIT_HYPERCALL: RAX */
-	/* Called under RCU; may not sleep. */
+	/* Called on the vCPU thread, preemptible, under SRCU: may sleep. */
 	enum nestor_claim_result (*handle)(struct nestor_exit_ctx *ec,
 					   void *priv);
 	void *priv;

@@ -89,6 +89,7 @@
 
 #include <linux/nestor.h>
 #include "libnestor.h"
+#include "nested_common.h"
 
 /* In the 6.1 library but not in its vmx.h: maps with large pages. */
 void __nested_map(struct vmx_pages *vmx, struct kvm_vm *vm,
@@ -190,34 +191,11 @@ struct shared {
 	struct l2_args args[NR_L2];
 };
 
-/* L2 general-purpose registers while L1 runs; RSP/RIP live in the VMCB/VMCS
- * (and on SVM, RAX too). Offsets are used by the entry code below. */
-struct l2_gprs {
-	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
-	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-};
-_Static_assert(offsetof(struct l2_gprs, rdi) == 40, "l2_gprs layout");
-_Static_assert(offsetof(struct l2_gprs, r15) == 112, "l2_gprs layout");
-_Static_assert(HOST_RSP == 0x6c14 && HOST_RIP == 0x6c16, "VMCS encodings");
 
 /* ------------------------------------------------------------------ */
 /* L2                                                                  */
 /* ------------------------------------------------------------------ */
 
-static inline void l2_hypercall(uint64_t vmx, uint64_t *rax, uint64_t *rbx,
-				uint64_t *rcx, uint64_t *rdx)
-{
-	uint64_t rsi = 0;
-
-	if (vmx)
-		asm volatile("vmcall"
-			     : "+a"(*rax), "+b"(*rbx), "+c"(*rcx), "+d"(*rdx), "+S"(rsi)
-			     : : "memory");
-	else
-		asm volatile("vmmcall"
-			     : "+a"(*rax), "+b"(*rbx), "+c"(*rcx), "+d"(*rdx), "+S"(rsi)
-			     : : "memory");
-}
 
 /* Entered by VMRUN/VMLAUNCH with RDI = its struct l2_args; never returns. */
 static void __attribute__((__noinline__, __used__)) l2_main(struct l2_args *a)
@@ -271,151 +249,6 @@ static void __attribute__((__noinline__, __used__)) l2_main(struct l2_args *a)
 	}
 }
 
-/* ------------------------------------------------------------------ */
-/* L1: entering an L2 with all of its GPRs saved and restored          */
-/* ------------------------------------------------------------------ */
-/*
- * The library's run_guest() (SVM) keeps one global register set and
- * vmlaunch()/vmresume() (VMX) do not preserve the guest's GPRs at all; with
- * two L2s that L1 alternates between, each needs its own register file.
- *
- * void nested_l2_svm_run(struct l2_gprs *g, uint64_t vmcb_gpa);
- *	RAX/RSP/RIP/RFLAGS are in the VMCB. VMLOAD/VMSAVE as run_guest() does.
- * int nested_l2_vmx_run(struct l2_gprs *g, int launched);
- *	On the current VMCS; returns 0 after a VM exit, 1 when VMLAUNCH/VMRESUME
- *	failed (VMfail). HOST_RSP/HOST_RIP are written here.
- */
-asm(
-"	.pushsection .text\n"
-"	.globl nested_l2_svm_run\n"
-"	.type nested_l2_svm_run, @function\n"
-"nested_l2_svm_run:\n"
-"	push %rbp\n"
-"	push %rbx\n"
-"	push %r12\n"
-"	push %r13\n"
-"	push %r14\n"
-"	push %r15\n"
-"	push %rsi\n"			/* vmcb gpa */
-"	push %rdi\n"			/* l2_gprs */
-"	mov %rsi, %rax\n"
-"	clgi\n"
-"	vmload %rax\n"
-"	mov 8(%rdi), %rbx\n"
-"	mov 16(%rdi), %rcx\n"
-"	mov 24(%rdi), %rdx\n"
-"	mov 32(%rdi), %rsi\n"
-"	mov 48(%rdi), %rbp\n"
-"	mov 56(%rdi), %r8\n"
-"	mov 64(%rdi), %r9\n"
-"	mov 72(%rdi), %r10\n"
-"	mov 80(%rdi), %r11\n"
-"	mov 88(%rdi), %r12\n"
-"	mov 96(%rdi), %r13\n"
-"	mov 104(%rdi), %r14\n"
-"	mov 112(%rdi), %r15\n"
-"	mov 40(%rdi), %rdi\n"
-"	vmrun %rax\n"
-"	push %rdi\n"
-"	mov 8(%rsp), %rdi\n"
-"	mov %rbx, 8(%rdi)\n"
-"	mov %rcx, 16(%rdi)\n"
-"	mov %rdx, 24(%rdi)\n"
-"	mov %rsi, 32(%rdi)\n"
-"	mov %rbp, 48(%rdi)\n"
-"	mov %r8, 56(%rdi)\n"
-"	mov %r9, 64(%rdi)\n"
-"	mov %r10, 72(%rdi)\n"
-"	mov %r11, 80(%rdi)\n"
-"	mov %r12, 88(%rdi)\n"
-"	mov %r13, 96(%rdi)\n"
-"	mov %r14, 104(%rdi)\n"
-"	mov %r15, 112(%rdi)\n"
-"	pop %rax\n"
-"	mov %rax, 40(%rdi)\n"
-"	pop %rdi\n"
-"	pop %rax\n"
-"	vmsave %rax\n"
-"	stgi\n"
-"	pop %r15\n"
-"	pop %r14\n"
-"	pop %r13\n"
-"	pop %r12\n"
-"	pop %rbx\n"
-"	pop %rbp\n"
-"	ret\n"
-"	.size nested_l2_svm_run, . - nested_l2_svm_run\n"
-"\n"
-"	.globl nested_l2_vmx_run\n"
-"	.type nested_l2_vmx_run, @function\n"
-"nested_l2_vmx_run:\n"
-"	push %rbp\n"
-"	push %rbx\n"
-"	push %r12\n"
-"	push %r13\n"
-"	push %r14\n"
-"	push %r15\n"
-"	push %rdi\n"			/* l2_gprs; HOST_RSP points here */
-"	mov $0x6c14, %eax\n"		/* HOST_RSP */
-"	vmwrite %rsp, %rax\n"
-"	lea 1f(%rip), %rdx\n"
-"	mov $0x6c16, %eax\n"		/* HOST_RIP */
-"	vmwrite %rdx, %rax\n"
-"	test %esi, %esi\n"		/* flags survive the MOVs below */
-"	mov 0(%rdi), %rax\n"
-"	mov 8(%rdi), %rbx\n"
-"	mov 16(%rdi), %rcx\n"
-"	mov 24(%rdi), %rdx\n"
-"	mov 32(%rdi), %rsi\n"
-"	mov 48(%rdi), %rbp\n"
-"	mov 56(%rdi), %r8\n"
-"	mov 64(%rdi), %r9\n"
-"	mov 72(%rdi), %r10\n"
-"	mov 80(%rdi), %r11\n"
-"	mov 88(%rdi), %r12\n"
-"	mov 96(%rdi), %r13\n"
-"	mov 104(%rdi), %r14\n"
-"	mov 112(%rdi), %r15\n"
-"	mov 40(%rdi), %rdi\n"
-"	jnz 2f\n"
-"	vmlaunch\n"
-"	jmp 3f\n"
-"2:	vmresume\n"
-"3:	pop %rdi\n"			/* VMfail: nothing was saved */
-"	mov $1, %eax\n"
-"	jmp 4f\n"
-"1:	push %rdi\n"			/* VM exit: RSP = HOST_RSP */
-"	mov 8(%rsp), %rdi\n"
-"	mov %rax, 0(%rdi)\n"
-"	mov %rbx, 8(%rdi)\n"
-"	mov %rcx, 16(%rdi)\n"
-"	mov %rdx, 24(%rdi)\n"
-"	mov %rsi, 32(%rdi)\n"
-"	mov %rbp, 48(%rdi)\n"
-"	mov %r8, 56(%rdi)\n"
-"	mov %r9, 64(%rdi)\n"
-"	mov %r10, 72(%rdi)\n"
-"	mov %r11, 80(%rdi)\n"
-"	mov %r12, 88(%rdi)\n"
-"	mov %r13, 96(%rdi)\n"
-"	mov %r14, 104(%rdi)\n"
-"	mov %r15, 112(%rdi)\n"
-"	pop %rax\n"
-"	mov %rax, 40(%rdi)\n"
-"	pop %rdi\n"
-"	xor %eax, %eax\n"
-"4:	pop %r15\n"
-"	pop %r14\n"
-"	pop %r13\n"
-"	pop %r12\n"
-"	pop %rbx\n"
-"	pop %rbp\n"
-"	ret\n"
-"	.size nested_l2_vmx_run, . - nested_l2_vmx_run\n"
-"	.popsection\n");
-
-void nested_l2_svm_run(struct l2_gprs *g, uint64_t vmcb_gpa);
-int nested_l2_vmx_run(struct l2_gprs *g, int launched);
 
 /* ------------------------------------------------------------------ */
 /* L1                                                                  */
@@ -766,172 +599,8 @@ static void l1_guest_code(struct shared *sh, uint64_t cpu)
 /* Host: TAP                                                           */
 /* ------------------------------------------------------------------ */
 
-static int tap_n, tap_failed;
-static volatile sig_atomic_t finished;
-
-static bool tap(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool tap(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", ok ? "" : "not ", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!ok)
-		tap_failed++;
-	return ok;
-}
-
-static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-#define CHECK_EQ(got, want, ...) ({						\
-	uint64_t _g = (got), _w = (want);					\
-	bool _ok = tap(_g == _w, __VA_ARGS__);					\
-	if (!_ok)								\
-		diag("  got %#llx (%llu), want %#llx (%llu)",			\
-		     (unsigned long long)_g, (unsigned long long)_g,		\
-		     (unsigned long long)_w, (unsigned long long)_w);		\
-	_ok;									\
-})
-
-static void finish(void)
-{
-	printf("1..%d\n", tap_n);
-	if (tap_failed)
-		diag("%d of %d checks failed", tap_failed, tap_n);
-	fflush(stdout);
-}
-
-/* The library's TEST_ASSERT ends the process with exit(254); keep TAP whole. */
-static void at_exit(void)
-{
-	if (finished)
-		return;
-	tap(false, "no assertion of KVM's selftest library failed (see stderr)");
-	finish();
-	_exit(1);
-}
-
-static void on_alarm(int sig)
-{
-	char buf[128];
-	int len;
-
-	(void)sig;
-	finished = 1;
-	/* stdout is line-buffered, so nothing is pending in it. */
-	len = snprintf(buf, sizeof(buf), "not ok %d - finished within the time limit\n1..%d\n",
-		       tap_n + 1, tap_n + 1);
-	if (write(STDOUT_FILENO, buf, len) < 0)
-		_exit(1);
-	_exit(1);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t boottime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 /* ------------------------------------------------------------------ */
-/* Host: nested page tables                                            */
-/* ------------------------------------------------------------------ */
-
-#define PTE_P		(1ull << 0)
-#define PTE_RW		(1ull << 1)
-#define PTE_US		(1ull << 2)
-#define PTE_A		(1ull << 5)
-#define PTE_D		(1ull << 6)
-#define PTE_PS		(1ull << 7)
-#define PTE_ADDR	0x000ffffffffff000ull
-
-static vm_paddr_t alloc_table(struct kvm_vm *vm)
-{
-	vm_paddr_t pa = vm_alloc_page_table(vm);
-
-	memset(addr_gpa2hva(vm, pa), 0, vm->page_size);
-	return pa;
-}
-
-/*
- * AMD NPT uses the long-mode page-table format; every access counts as a
- * user access, so U/S is set at every level. A/D are preset so the walk
- * never has to write to these tables.
- */
-static void npt_map(struct kvm_vm *vm, vm_paddr_t root, uint64_t gpa,
-		    uint64_t size, int level)
-{
-	uint64_t step = PG_LEVEL_SIZE(level);
-
-	TEST_ASSERT(!(gpa % step) && !(size % step), "npt_map: misaligned %#lx+%#lx", gpa, size);
-	for (uint64_t a = gpa; a < gpa + size; a += step) {
-		uint64_t *table = addr_gpa2hva(vm, root);
-
-		for (int l = PG_LEVEL_512G; l > level; l--) {
-			uint64_t *e = &table[(a >> PG_LEVEL_SHIFT(l)) & 511];
-
-			if (!(*e & PTE_P))
-				*e = alloc_table(vm) | PTE_P | PTE_RW | PTE_US | PTE_A;
-			TEST_ASSERT(!(*e & PTE_PS), "npt_map: %#lx already under a large page", a);
-			table = addr_gpa2hva(vm, *e & PTE_ADDR);
-		}
-		uint64_t *e = &table[(a >> PG_LEVEL_SHIFT(level)) & 511];
-
-		TEST_ASSERT(!(*e & PTE_P), "npt_map: %#lx mapped twice", a);
-		*e = a | PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D |
-		     (level > PG_LEVEL_4K ? PTE_PS : 0);
-	}
-}
-
-/*
- * Level of the leaf that maps gpa in a nested table (NPT, or EPT: both keep
- * the next address in bits 51:12 and the large-page flag in bit 7), and the
- * address it maps to; 0 when gpa is not mapped.
- */
-static int nested_leaf(struct kvm_vm *vm, vm_paddr_t root, bool ept,
-		       uint64_t gpa, uint64_t *pa)
-{
-	uint64_t *table = addr_gpa2hva(vm, root);
-
-	for (int l = PG_LEVEL_512G; l >= PG_LEVEL_4K; l--) {
-		uint64_t e = table[(gpa >> PG_LEVEL_SHIFT(l)) & 511];
-		uint64_t mask = PG_LEVEL_SIZE(l) - 1;
-
-		if (!(ept ? (e & 7) : (e & PTE_P)))
-			return 0;
-		if (l == PG_LEVEL_4K || (e & PTE_PS)) {
-			*pa = (e & PTE_ADDR & ~mask) | (gpa & mask);
-			return l;
-		}
-		table = addr_gpa2hva(vm, e & PTE_ADDR);
-	}
-	return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* Host: the test                                                      */
 /* ------------------------------------------------------------------ */
@@ -1986,8 +1655,7 @@ int main(int argc, char *argv[])
 	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	atexit(at_exit);
-	signal(SIGALRM, on_alarm);
+	tap_guard_process();
 	alarm(t.o.timeout);
 
 	if (t.o.bench)
@@ -2077,7 +1745,6 @@ out:
 	if (t.vm)
 		kvm_vm_free(t.vm);
 	diag("total %.3f s", now_s() - t0);
-	finished = 1;
-	finish();
+	tap_finish();
 	return tap_failed || !tap_n ? 1 : 0;
 }
