@@ -23,6 +23,8 @@ rm -f "$R"/*.tap "$R"/*.log
 log() { echo "check: $*" >&2; }
 
 want() { [[ -z ${NESTOR_CHECK_ONLY:-} || " $NESTOR_CHECK_ONLY " == *" $1 "* ]]; }
+# Stages that run only when named (the soak test of the realistic chain).
+want_named() { [[ " ${NESTOR_CHECK_ONLY:-} " == *" $1 "* ]]; }
 
 # run_stage NAME CMD...: CMD prints TAP; its stderr goes to NAME.log.
 run_stage() {
@@ -130,7 +132,7 @@ make_payload() {
 	[[ -d $NESTOR_BUILD/uapi ]] && find "$NESTOR_BUILD/uapi" -maxdepth 1 -type f -perm -u+x -exec cp {} "$p/bin/" \;
 	[[ -d $NESTOR_BUILD/nested ]] && find "$NESTOR_BUILD/nested" -maxdepth 1 -type f -perm -u+x -exec cp {} "$p/bin/" \;
 	cp "$HERE"/uapi/*.sh "$HERE"/nested/*.sh "$p/bin/" 2>/dev/null
-	if [[ $name == realistic* ]]; then
+	if [[ $name == realistic* || $name == soak ]]; then
 		"$HERE/realistic/build.sh" "$p" >&2 || return 1
 		cp "$HERE"/realistic/*.sh "$p/bin/" 2>/dev/null
 	fi
@@ -176,7 +178,7 @@ run_stage unit stage_unit
 run_stage build stage_build
 
 vmx_backend=$("$H/boot-l0.sh" --detect-vmx 2>/dev/null || echo vmx)
-[[ $vmx_backend == vmx ]] && { want vmx-minimal || want vmx-realistic; } &&
+[[ $vmx_backend == vmx ]] && { want vmx-minimal || want vmx-realistic || want_named vmx-soak; } &&
 	{ "$H/build-bochs.sh" >"$R/bochs-build.log" 2>&1 || log "Bochs build failed"; }
 
 if want svm-minimal || want vmx-minimal; then
@@ -191,8 +193,15 @@ fi
 
 run_stage svm-minimal boot_stage svm-minimal svm minimal 600
 run_stage vmx-minimal boot_stage vmx-minimal "$vmx_backend" minimal 600
+if want_named svm-soak || want_named vmx-soak; then
+	make_payload soak "$HERE/realistic/soak.sh" \
+		2>"$R/payload-soak.log" || log "soak payload failed"
+fi
+
 run_stage svm-realistic boot_stage svm-realistic svm realistic 600
 run_stage vmx-realistic boot_stage vmx-realistic "$vmx_backend" realistic 900 2048
+want_named svm-soak && run_stage svm-soak boot_stage svm-soak svm soak "${NESTOR_SOAK_TIMEOUT:-3600}"
+want_named vmx-soak && run_stage vmx-soak boot_stage vmx-soak "$vmx_backend" soak "${NESTOR_SOAK_TIMEOUT:-5400}" 2048
 
 log "total $((SECONDS - start)) s"
 shopt -s nullglob
