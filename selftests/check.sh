@@ -56,7 +56,7 @@ tap_cmd() { # name cmd...: one TAP line for a command's success
 install_deps() {
 	local pkgs=(build-essential pkg-config libmnl-dev libelf-dev bc
 		busybox-static cpio lz4 kmod qemu-system-x86 jq xorriso isolinux
-		syslinux-common sparse binutils bpftool file linux-source-6.1 dkms)
+		syslinux-common sparse binutils bpftool file linux-source-6.1 dkms socat)
 	local missing=()
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

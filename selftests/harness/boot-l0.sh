@@ -145,7 +145,13 @@ if [ "$interactive" = 1 ]; then
 	echo "# harness-fail: interactive run ended without harness-done (exit $rc)" >>"$results"
 	exit 1
 fi
-qargs+=(-serial "file:$console" -serial "file:$results" -monitor none)
+# QEMU's monitor listens on a Unix socket (NESTOR_QEMU_MONITOR=PATH, or a
+# private one): the stall detector below asks it where L0 stands, and a
+# person can look into a run by hand (info registers, info lapic).
+mondir=$(mktemp -d)
+monsock=${NESTOR_QEMU_MONITOR:-$mondir/monitor.sock}
+qargs+=(-serial "file:$console" -serial "file:$results"
+	-monitor "unix:$monsock,server=on,wait=off")
 
 errlog=$(mktemp)
 qpid=
@@ -155,6 +161,7 @@ cleanup() {
 		wait "$qpid" 2>/dev/null || true
 	fi
 	rm -f "$errlog"
+	rm -rf "$mondir"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -166,8 +173,50 @@ qpid=$!
 # Once harness-done is on the results channel, allow a few seconds for the
 # power-off and then stop QEMU ourselves, so a firmware that cannot power
 # off does not cost the whole timeout.
+# A stall: L0's only vCPU halted for good (QEMU's CPU time stands still) and
+# nothing new on the results channel, for NESTOR_STALL_SECS (default 120).
+# This has been seen now and then in the realistic scenario; instead of
+# waiting for the timeout, record what QEMU's monitor says about L0's CPU
+# and local APIC (a halted CPU with IF=1 and a timer interrupt pending in
+# IRR points at the emulator; IF=0 or the vector stuck in ISR at L0) and
+# stop the run.
+stall_secs=${NESTOR_STALL_SECS:-120}
+qemu_ticks() { # utime + stime of QEMU (the child of timeout)
+	local c
+	c=$(pgrep -P "$qpid" 2>/dev/null | head -n1)
+	[ -n "$c" ] && awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null
+}
+monitor_cmd() { # monitor_cmd COMMAND: its output, without the echo and prompt
+	# The monitor echoes the command line (with terminal escapes) and
+	# ends with a prompt; keep only what comes between.
+	{ sleep 0.3; printf '%s\n' "$1"; sleep 1; } |
+		socat -t 2 - "UNIX-CONNECT:$monsock" 2>/dev/null | tr -d '\r' |
+		sed -n '/^QEMU .*monitor/d; /(qemu)/d; /YMM\|FPR\|FCW\|^$/d; p'
+}
+stalled=0
+stall_t=$SECONDS stall_ticks=$(qemu_ticks) stall_size=0
 done_since=
 while kill -0 "$qpid" 2>/dev/null; do
+	if [ $((SECONDS - stall_t)) -ge "$stall_secs" ]; then
+		ticks=$(qemu_ticks) size=$(stat -c %s "$results" 2>/dev/null || echo 0)
+		# Under 2 % of one CPU over the whole window, and no new results.
+		if [ -n "$ticks" ] && [ -n "$stall_ticks" ] && [ "$size" = "$stall_size" ] &&
+			[ $((ticks - stall_ticks)) -lt $((stall_secs * $(getconf CLK_TCK) / 50)) ]; then
+			stalled=1
+			{
+				echo "# stall: L0 idle for ${stall_secs}s with no new results; QEMU's view of L0:"
+				for c in "info registers" "info lapic" "info pic"; do
+					monitor_cmd "$c" | sed "s/^/# stall: [$c] /"
+				done
+			} >"$mondir/stall.txt"
+			cat "$mondir/stall.txt" >>"$results"
+			log "L0 stalled: QEMU idle for ${stall_secs}s with no new results; stopping it"
+			grep -E 'EFL=|HLT=|RIP=|IRR|ISR|Timer|LVTT' "$mondir/stall.txt" >&2 || true
+			kill "$qpid" 2>/dev/null || true
+			break
+		fi
+		stall_t=$SECONDS stall_ticks=$ticks stall_size=$size
+	fi
 	if [ -z "$done_since" ] && grep -q '^# harness-done' "$results" 2>/dev/null; then
 		done_since=$SECONDS
 	fi
@@ -192,7 +241,9 @@ if grep -q '^# harness-done' "$results"; then
 	exit 0
 fi
 
-if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+if [ "$stalled" = 1 ]; then
+	reason="L0 stalled (emulator idle, see the '# stall:' lines)"
+elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 	reason="timeout after ${tmo}s"
 elif grep -q 'Kernel panic' "$console"; then
 	reason="kernel panic: $(grep -m1 'Kernel panic' "$console" | tr -d '\r' | cut -c1-200)"
