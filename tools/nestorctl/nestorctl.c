@@ -210,6 +210,7 @@ static const struct {
 	{ NESTOR_FEAT_REGISTRY, "registry" },
 	{ NESTOR_FEAT_DIVERT, "divert" },
 	{ NESTOR_FEAT_PING, "ping" },
+	{ NESTOR_FEAT_CONSOLE, "console" },
 };
 
 #define NR_FEATURES	(sizeof(feature_names) / sizeof(*feature_names))
