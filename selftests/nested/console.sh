@@ -28,6 +28,31 @@ else
 	tail -n 30 /tmp/console_l2.err | sed 's/^/#   /'
 	failed=1
 fi
+# nestorctl console's bad input (no L2 needed).
+ctl() { # want-status name args...
+	want=$1 name=$2
+	shift 2
+	nestorctl "$@" </dev/null >/tmp/ctl.out 2>/tmp/ctl.err
+	st=$?
+	if [ "$st" = "$want" ]; then
+		echo "ok - nestorctl $name: exit $want"
+	else
+		echo "not ok - nestorctl $name: exit $st, want $want"
+		sed 's/^/#   /' /tmp/ctl.err
+		failed=1
+	fi
+}
+ctl 1 "console of an unknown L2" console 4000000
+grep -q "no such L2" /tmp/ctl.err && echo "ok - ... says no such L2" ||
+	{ echo "not ok - ... says no such L2"; failed=1; }
+ctl 1 "console --dump of an unknown L2" console l2:4000000 --dump
+ctl 1 "console enable of an unknown L2" console enable 4000000
+ctl 1 "console disable of an unknown L2" console disable 4000000
+ctl 2 "console without an L2" console
+ctl 2 "console with a bad L2 name" console vm:x
+ctl 2 "console with a bad escape" console 1 --escape abc
+ctl 2 "console with an extra argument" console 1 2
+ctl 2 "console enable with a bad option" console enable 1 --ring
 if grep -q '^nestor ' /proc/modules; then
 	echo "ok - console_l2: nestor is loaded after the run"
 else

@@ -611,11 +611,28 @@ static void check_l2_init(struct test *t)
 static void stage2(struct test *t)
 {
 	struct nestor_console_status s = { .l2_id = t->l2_id };
-	char buf[256];
+	char buf[256], cmd[256];
 	ssize_t n;
+	FILE *f;
 	int rc;
 
 	check_l2_init(t);
+	/* nestorctl: --dump is one more reader; a second writer is refused. */
+	snprintf(cmd, sizeof(cmd), "nestorctl console l2:%u --dump >/tmp/console.dump", t->l2_id);
+	rc = system(cmd);
+	CHECK_EQ(rc, 0, "nestorctl console --dump exits 0");
+	f = fopen("/tmp/console.dump", "r");
+	n = f ? fread(buf, 1, sizeof(buf), f) : 0;
+	if (f)
+		fclose(f);
+	check_bytes("nestorctl console --dump prints the banner", buf, n, BANNER);
+	snprintf(cmd, sizeof(cmd), "nestorctl console %u </dev/null 2>/tmp/console.err", t->l2_id);
+	rc = system(cmd);
+	tap(WIFEXITED(rc) && WEXITSTATUS(rc) == 1,
+	    "nestorctl console while the test writes: exit 1 (writer busy)");
+	rc = system("grep -q 'another client is writing' /tmp/console.err");
+	tap(rc == 0, "... and it says another client is writing");
+
 	n = read_now(t->rw, buf, sizeof(buf));
 	check_bytes("reader 1 gets the banner", buf, n, BANNER);
 	n = read_now(t->r2, buf, sizeof(buf));
