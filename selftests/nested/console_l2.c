@@ -156,7 +156,15 @@ static void __attribute__((__noinline__, __used__)) l2_main(struct l2_args *a)
 	a->iir_after = l2_inb(UART + 2);
 	l2_outb(UART + 1, 0x05);		/* ERBFI | ELSI */
 
-	/* Loopback, RX trigger level 4. */
+	/*
+	 * Loopback, RX trigger level 4, at the slowest speed (divisor
+	 * 0xffff: the character timeout is ~22 s away), so that a slow
+	 * emulator cannot turn "below the trigger" into a timeout.
+	 */
+	l2_outb(UART + 3, 0x83);
+	l2_outb(UART + 0, 0xff);
+	l2_outb(UART + 1, 0xff);
+	l2_outb(UART + 3, 0x03);
 	l2_outb(UART + 2, 0x47);
 	l2_outb(UART + 4, 0x1b);
 	a->msr_loop = l2_inb(UART + 6);
@@ -172,6 +180,10 @@ static void __attribute__((__noinline__, __used__)) l2_main(struct l2_args *a)
 	a->lsr_loop_end = l2_inb(UART + 5);
 	l2_outb(UART + 4, 0x0b);
 	l2_outb(UART + 2, 0xc7);		/* trigger 14, clear both */
+	l2_outb(UART + 3, 0x83);		/* back to 115200 */
+	l2_outb(UART + 0, 1);
+	l2_outb(UART + 1, 0);
+	l2_outb(UART + 3, 0x03);
 
 	l2_puts(banner);
 	for (i = 0; i < N_L1_IO; i++)
