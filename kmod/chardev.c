@@ -58,6 +58,8 @@ static long nestor_ioctl(struct file *file, unsigned int cmd,
 		if (_IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
 			return -ENOTTY;
 		return ioc_version(argp, _IOC_SIZE(cmd));
+	case 0x20 ... 0x2f:
+		return nestor_console_ioctl(cmd, argp);
 	default:
 		return -ENOTTY;
 	}

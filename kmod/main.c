@@ -16,6 +16,8 @@ u64 nestor_features(void)
 		features |= NESTOR_FEAT_DIVERT;
 	if (nestor_hook_armed() && nestor_hypercall_claimed())
 		features |= NESTOR_FEAT_PING;
+	if (nestor_hook_armed())
+		features |= NESTOR_FEAT_CONSOLE;
 	return features;
 }
 
@@ -84,6 +86,7 @@ out_layout:
 static void __exit nestor_exit(void)
 {
 	nestor_chardev_exit();
+	nestor_console_exit();
 	nestor_hypercall_exit();
 	nestor_hook_exit();
 	nestor_registry_exit();

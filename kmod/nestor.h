@@ -197,6 +197,10 @@ int nestor_hypercall_init(void);
 void nestor_hypercall_exit(void);
 bool nestor_hypercall_claimed(void);
 
+/* console.c: the out-of-band console (ioctls 0x20-0x2f) */
+long nestor_console_ioctl(unsigned int cmd, void __user *argp);
+void nestor_console_exit(void);
+
 int nestor_chardev_init(void);
 void nestor_chardev_exit(void);
 

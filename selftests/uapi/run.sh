@@ -7,7 +7,7 @@
 # "nestorctl-errors.sh unloaded" as well.  POSIX sh (busybox).
 dir=${1:-$(cd "$(dirname "$0")" && pwd)}
 failed=0
-for t in uapi_ioctl uapi_genl uapi_lib; do
+for t in uapi_ioctl uapi_genl uapi_lib uapi_console; do
 	echo "# $t"
 	if [ -x "$dir/$t" ]; then
 		"$dir/$t" || failed=1

@@ -19,6 +19,7 @@
 
 #include "libnestor.h"
 #include "json.h"
+#include "console.h"
 
 #ifndef NESTOR_TOOLS_VERSION
 #define NESTOR_TOOLS_VERSION "0.1"
@@ -37,6 +38,11 @@ static const char usage_text[] =
 "                        print registry events as they come (one a line);\n"
 "                        stop after N events or MS milliseconds; with\n"
 "                        --count, running out of time is an error\n"
+"  console L2 [--escape C] [--log FILE] [--read-only] | --dump\n"
+"                        the L2's out-of-band serial console (raw terminal,\n"
+"                        Ctrl-] leaves); --dump prints what is buffered\n"
+"  console enable L2 [--port P] [--ring BYTES] [--drop-oldest]\n"
+"  console disable L2 | console status L2\n"
 "  help                  this text\n"
 "\n"
 "stats columns, per exit reason (VMX basic exit reason, SVM exit code):\n"
@@ -210,6 +216,7 @@ static const struct {
 	{ NESTOR_FEAT_REGISTRY, "registry" },
 	{ NESTOR_FEAT_DIVERT, "divert" },
 	{ NESTOR_FEAT_PING, "ping" },
+	{ NESTOR_FEAT_CONSOLE, "console" },
 };
 
 #define NR_FEATURES	(sizeof(feature_names) / sizeof(*feature_names))
@@ -791,6 +798,7 @@ static const struct {
 	{ "list", cmd_list },
 	{ "stats", cmd_stats },
 	{ "events", cmd_events },
+	{ "console", cmd_console },
 };
 
 int main(int argc, char **argv)

@@ -35,6 +35,8 @@ enum nestor_backend {
 #define NESTOR_FEAT_REGISTRY	_BITULL(0)	/* L2 registry, netlink dumps */
 #define NESTOR_FEAT_DIVERT	_BITULL(1)	/* exit-divert hook is armed */
 #define NESTOR_FEAT_PING	_BITULL(2)	/* ping hypercall answered */
+/* console (issue 4) */
+#define NESTOR_FEAT_CONSOLE	_BITULL(8)	/* NESTOR_IOC_CONSOLE_* */
 
 /* ------------------------------------------------------------------ */
 /* ioctls on /dev/nestor (open needs CAP_SYS_ADMIN)                     */
@@ -61,6 +63,131 @@ struct nestor_version {
 };
 
 #define NESTOR_IOC_VERSION	_IOWR(NESTOR_IOC_MAGIC, 0x00, struct nestor_version)
+
+/* ---- console (issue 4): ioctls 0x20-0x2f; Documentation/console.rst ---- */
+
+/* NESTOR_IOC_CONSOLE_ENABLE flags */
+#define NESTOR_CONSOLE_F_DROP_OLDEST	_BITUL(0)	/* full ring: drop, never wait */
+#define NESTOR_CONSOLE_F_ALL		NESTOR_CONSOLE_F_DROP_OLDEST
+
+#define NESTOR_CONSOLE_DEFAULT_PORT	0x3f8
+#define NESTOR_CONSOLE_DEFAULT_RING	(64U << 10)
+#define NESTOR_CONSOLE_MIN_RING		(4U << 10)
+#define NESTOR_CONSOLE_MAX_RING		(16U << 20)
+
+/**
+ * struct nestor_console_enable - NESTOR_IOC_CONSOLE_ENABLE
+ * @l2_id: in, the L2 context (NESTOR_A_L2_ID); ENOENT if unknown.
+ * @flags: in, NESTOR_CONSOLE_F_*.
+ * @port: in, base port of the 8 UART registers, a multiple of 8; 0 means
+ *	NESTOR_CONSOLE_DEFAULT_PORT.
+ * @pad: must be 0.
+ * @ring_size: in, output ring in bytes, a power of two between
+ *	NESTOR_CONSOLE_MIN_RING and _MAX_RING; 0 means the default.
+ * @pad2: must be 0.
+ */
+struct nestor_console_enable {
+	__u32 l2_id;
+	__u32 flags;
+	__u16 port;
+	__u16 pad;
+	__u32 ring_size;
+	__u64 pad2;
+};
+
+/**
+ * struct nestor_console_id - NESTOR_IOC_CONSOLE_DISABLE
+ * @l2_id: in.
+ * @flags: in, must be 0.
+ */
+struct nestor_console_id {
+	__u32 l2_id;
+	__u32 flags;
+};
+
+/* NESTOR_IOC_CONSOLE_ATTACH flags: at least one of READ and WRITE. */
+#define NESTOR_CONSOLE_ATTACH_READ	_BITUL(0)	/* output; holds the ring */
+#define NESTOR_CONSOLE_ATTACH_WRITE	_BITUL(1)	/* input; one writer only */
+#define NESTOR_CONSOLE_ATTACH_ALL	(NESTOR_CONSOLE_ATTACH_READ | \
+					 NESTOR_CONSOLE_ATTACH_WRITE)
+
+/**
+ * struct nestor_console_attach - NESTOR_IOC_CONSOLE_ATTACH
+ * @l2_id: in.
+ * @flags: in, NESTOR_CONSOLE_ATTACH_*; O_NONBLOCK/O_CLOEXEC are set on the
+ *	new file with fcntl().
+ * @fd: out, the console file: read() the output, write() the input,
+ *	poll().  EOF/EPIPE once the console is disabled.
+ * @pad: must be 0.
+ */
+struct nestor_console_attach {
+	__u32 l2_id;
+	__u32 flags;
+	__s32 fd;
+	__u32 pad;
+};
+
+/* How the UART's interrupt reaches L2 (struct nestor_console_status). */
+enum nestor_console_irq {
+	NESTOR_CONSOLE_IRQ_POLLING = 0,	/* not delivered: guest must poll */
+};
+
+/**
+ * struct nestor_console_status - NESTOR_IOC_CONSOLE_STATUS
+ * @l2_id: in.
+ * @flags: in, must be 0.
+ * @console_flags: out, NESTOR_CONSOLE_F_* it was enabled with.
+ * @ring_size: out.
+ * @port: out, base port.
+ * @ier: out, UART registers as L2 last left them (IIR as it reads now).
+ * @iir: out.
+ * @lcr: out.
+ * @mcr: out.
+ * @lsr: out.
+ * @msr: out.
+ * @irq_mode: out, enum nestor_console_irq.
+ * @readers: out, attached readers.
+ * @writer: out, 1 when a writer is attached.
+ * @pad: out, 0.
+ * @tx_bytes: out, bytes L2 sent (into the ring).
+ * @rx_bytes: out, bytes L2 received (from the writer).
+ * @buffered: out, bytes in the ring not yet read by every reader.
+ * @dropped: out, ring bytes dropped (drop-oldest only).
+ * @port_exits: out, L2 port accesses completed in L0.
+ * @string_exits: out, string I/O on the ports, passed to L1.
+ * @irq_raised: out, times the guest's interrupt line rose (not
+ *	deliverable in polling mode: a guest waiting for it must poll).
+ * @divisor: out, baud divisor (115200 / divisor baud).
+ * @pad2: out, 0.
+ */
+struct nestor_console_status {
+	__u32 l2_id;
+	__u32 flags;
+	__u32 console_flags;
+	__u32 ring_size;
+	__u16 port;
+	__u8 ier, iir, lcr, mcr, lsr, msr;
+	__u32 irq_mode;
+	__u32 readers;
+	__u32 writer;
+	__u32 pad;
+	__u64 tx_bytes;
+	__u64 rx_bytes;
+	__u64 buffered;
+	__u64 dropped;
+	__u64 port_exits;
+	__u64 string_exits;
+	__u64 irq_raised;
+	__u32 divisor;
+	__u32 pad2;
+};
+
+#define NESTOR_IOC_CONSOLE_ENABLE	_IOW(NESTOR_IOC_MAGIC, 0x20, struct nestor_console_enable)
+#define NESTOR_IOC_CONSOLE_DISABLE	_IOW(NESTOR_IOC_MAGIC, 0x21, struct nestor_console_id)
+#define NESTOR_IOC_CONSOLE_ATTACH	_IOWR(NESTOR_IOC_MAGIC, 0x22, struct nestor_console_attach)
+#define NESTOR_IOC_CONSOLE_STATUS	_IOWR(NESTOR_IOC_MAGIC, 0x23, struct nestor_console_status)
+
+/* ---- end of console ---- */
 
 /* ------------------------------------------------------------------ */
 /* generic netlink family "nestor" (Documentation/netlink/specs)        */

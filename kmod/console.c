@@ -1,0 +1,699 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The out-of-band console (Documentation/console.rst): an L2's serial port
+ * is completed in L0 by a 16550A model (uart16550.c), so L1's device
+ * emulation never sees a byte of it.
+ *
+ * One struct nestor_console per diverted L2, holding a claim on the UART's
+ * eight ports for that L2 context.  Output goes into a ring that every
+ * attached reader reads at its own position; a byte leaves the ring when
+ * all readers have it.  When the ring is full the UART's transmitter keeps
+ * the bytes (LSR.THRE clear) and the guest waits, unless drop-oldest was
+ * chosen.  Input comes from the one writer through a small buffer that
+ * feeds the receiver FIFO while it has room; writes block when it is full.
+ *
+ * Locking: console->lock (a spinlock: the claim handler runs on the vCPU
+ * thread and only ever takes it briefly) protects the UART, the rings and
+ * the client list.  consoles_mutex protects the list of consoles and
+ * enable/disable.  Clients hold a reference on their console; disable
+ * removes the claim (synchronize_srcu() in nestor_claim_del(): no exit is
+ * half-done afterwards) and wakes the clients, who then see EOF/EPIPE.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/ktime.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <linux/wait.h>
+
+#include "nestor.h"
+#include "uart16550.h"
+
+#define CONSOLE_IN_SIZE		4096	/* input buffer (power of two) */
+#define CONSOLE_CHUNK		4096	/* bounce buffer per read()/write() */
+
+struct nestor_console {
+	struct list_head node;		/* consoles */
+	refcount_t ref;
+	u32 l2_id;
+	u32 flags;
+	u16 port;
+	bool dead;			/* disabled: clients see EOF/EPIPE */
+	struct nestor_claim claim;
+	spinlock_t lock;		/* all below, and clients' pos */
+	struct nestor_uart uart;
+	/* output ring: bytes [tail, head) of the stream, ring_size big */
+	u8 *ring;
+	u32 ring_size;
+	u64 head, tail;
+	/* input buffer: bytes [in_tail, in_head) */
+	u8 in[CONSOLE_IN_SIZE];
+	u64 in_head, in_tail;
+	struct list_head clients;
+	unsigned int readers;
+	bool writer;
+	wait_queue_head_t rwait, wwait;
+	bool irq_line;
+	u64 tx_bytes, rx_bytes, dropped, port_exits, string_exits;
+	u64 irq_raised;
+};
+
+struct console_client {
+	struct list_head node;
+	struct nestor_console *con;
+	u32 flags;			/* NESTOR_CONSOLE_ATTACH_* */
+	u64 pos;			/* readers: next byte to read */
+};
+
+static LIST_HEAD(consoles);
+static DEFINE_MUTEX(consoles_mutex);
+
+static void console_put(struct nestor_console *con)
+{
+	if (refcount_dec_and_test(&con->ref)) {
+		vfree(con->ring);
+		kfree(con);
+	}
+}
+
+/* consoles_mutex held. */
+static struct nestor_console *console_find(u32 l2_id)
+{
+	struct nestor_console *con;
+
+	list_for_each_entry(con, &consoles, node)
+		if (con->l2_id == l2_id)
+			return con;
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- */
+/* rings; console->lock held                                          */
+/* ---------------------------------------------------------------- */
+
+/* The UART's output sink. */
+static bool ring_put(void *priv, u8 byte)
+{
+	struct nestor_console *con = priv;
+	struct console_client *cl;
+
+	if (con->head - con->tail == con->ring_size) {
+		if (!(con->flags & NESTOR_CONSOLE_F_DROP_OLDEST))
+			return false;	/* THRE stays clear: the guest waits */
+		con->tail++;
+		con->dropped++;
+		list_for_each_entry(cl, &con->clients, node)
+			if ((cl->flags & NESTOR_CONSOLE_ATTACH_READ) &&
+			    cl->pos < con->tail)
+				cl->pos = con->tail;
+	}
+	con->ring[con->head++ & (con->ring_size - 1)] = byte;
+	con->tx_bytes++;
+	return true;
+}
+
+/* The oldest byte some reader still needs; none: keep what is there. */
+static void ring_release(struct nestor_console *con)
+{
+	struct console_client *cl;
+	u64 min = con->head;
+	bool any = false;
+
+	list_for_each_entry(cl, &con->clients, node) {
+		if (cl->flags & NESTOR_CONSOLE_ATTACH_READ) {
+			min = min(min, cl->pos);
+			any = true;
+		}
+	}
+	if (any)
+		con->tail = min;
+}
+
+static bool in_room(struct nestor_console *con)
+{
+	return READ_ONCE(con->in_head) - READ_ONCE(con->in_tail) <
+	       CONSOLE_IN_SIZE;
+}
+
+/* Input buffer -> receiver FIFO, as far as the FIFO has room. */
+static void feed_rx(struct nestor_console *con, u64 now)
+{
+	while (con->in_head != con->in_tail) {
+		u64 off = con->in_tail & (CONSOLE_IN_SIZE - 1);
+		unsigned int len = min_t(u64, con->in_head - con->in_tail,
+					 CONSOLE_IN_SIZE - off);
+		unsigned int n = nestor_uart_rx_push(&con->uart, con->in + off,
+						     len, now);
+
+		con->in_tail += n;
+		con->rx_bytes += n;
+		if (n < len)
+			break;
+	}
+}
+
+static void note_irq(struct nestor_console *con)
+{
+	bool line = nestor_uart_irq_line(&con->uart);
+
+	if (line && !con->irq_line)
+		con->irq_raised++;
+	con->irq_line = line;
+}
+
+/* ---------------------------------------------------------------- */
+/* the claim: L2's port accesses                                      */
+/* ---------------------------------------------------------------- */
+
+static enum nestor_claim_result console_handle(struct nestor_exit_ctx *ec,
+					       void *priv)
+{
+	struct nestor_console *con = priv;
+	const struct nestor_exit *e = &ec->exit;
+	struct kvm_vcpu *vcpu = ec->vcpu;
+	u64 now = ktime_get_ns();
+	u64 rax, val = 0, tx_before, in_before;
+	bool woke_tx, woke_in;
+	unsigned int i;
+
+	/*
+	 * String I/O moves bytes between the port and L2 memory, which L1
+	 * controls anyway; completing it would need L2's segments and page
+	 * tables.  It goes to L1, counted (Documentation/console.rst).
+	 */
+	if (e->string) {
+		spin_lock(&con->lock);
+		con->string_exits++;
+		spin_unlock(&con->lock);
+		return NESTOR_PASS;
+	}
+
+	rax = nestor_reg_read(vcpu, VCPU_REGS_RAX);
+	spin_lock(&con->lock);
+	tx_before = con->head;
+	in_before = con->in_tail;
+	/*
+	 * Input enters the receiver when the guest looks for it: bytes
+	 * written before its driver set the UART up wait here instead of
+	 * being lost to its FIFO resets.
+	 */
+	if (e->in)
+		feed_rx(con, now);
+	/* A 16- or 32-bit access touches consecutive registers. */
+	for (i = 0; i < e->size; i++) {
+		unsigned int off = e->port + i - con->port;
+
+		if (e->in)
+			val |= (u64)nestor_uart_read(&con->uart, off, now) <<
+			       (8 * i);
+		else
+			nestor_uart_write(&con->uart, off, rax >> (8 * i), now);
+	}
+	note_irq(con);
+	con->port_exits++;
+	woke_tx = con->head != tx_before;
+	woke_in = con->in_tail != in_before;
+	spin_unlock(&con->lock);
+
+	if (woke_tx)
+		wake_up_interruptible(&con->rwait);
+	if (woke_in)
+		wake_up_interruptible(&con->wwait);
+
+	if (e->in) {
+		/* IN AL/AX keep RAX's other bits; IN EAX zero-extends. */
+		if (e->size == 1)
+			rax = (rax & ~0xffull) | val;
+		else if (e->size == 2)
+			rax = (rax & ~0xffffull) | val;
+		else
+			rax = val;
+		nestor_reg_write(vcpu, VCPU_REGS_RAX, rax);
+	}
+	nestor_skip_instruction(vcpu);
+	return NESTOR_COMPLETED;
+}
+
+/* ---------------------------------------------------------------- */
+/* the client file                                                    */
+/* ---------------------------------------------------------------- */
+
+static ssize_t console_read(struct file *file, char __user *buf, size_t len,
+			    loff_t *ppos)
+{
+	struct console_client *cl = file->private_data;
+	struct nestor_console *con = cl->con;
+	size_t n, first;
+	u8 *bounce;
+	int err;
+
+	if (!(cl->flags & NESTOR_CONSOLE_ATTACH_READ))
+		return -EBADF;
+	if (!len)
+		return 0;
+	len = min_t(size_t, len, CONSOLE_CHUNK);
+	bounce = kmalloc(len, GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+
+	spin_lock(&con->lock);
+	while (cl->pos == con->head && !con->dead) {
+		spin_unlock(&con->lock);
+		if (file->f_flags & O_NONBLOCK) {
+			kfree(bounce);
+			return -EAGAIN;
+		}
+		err = wait_event_interruptible(con->rwait,
+					       READ_ONCE(cl->pos) !=
+					       READ_ONCE(con->head) ||
+					       READ_ONCE(con->dead));
+		if (err) {
+			kfree(bounce);
+			return err;
+		}
+		spin_lock(&con->lock);
+	}
+	n = min_t(u64, len, con->head - cl->pos);
+	first = min_t(size_t, n, con->ring_size -
+		      (cl->pos & (con->ring_size - 1)));
+	memcpy(bounce, con->ring + (cl->pos & (con->ring_size - 1)), first);
+	memcpy(bounce + first, con->ring, n - first);
+	cl->pos += n;
+	ring_release(con);
+	/* Room again: bytes the guest is waiting to send can go. */
+	nestor_uart_tx_drain(&con->uart, ktime_get_ns());
+	note_irq(con);
+	spin_unlock(&con->lock);
+
+	if (n && copy_to_user(buf, bounce, n))
+		n = -EFAULT;
+	kfree(bounce);
+	return n;
+}
+
+static ssize_t console_write(struct file *file, const char __user *buf,
+			     size_t len, loff_t *ppos)
+{
+	struct console_client *cl = file->private_data;
+	struct nestor_console *con = cl->con;
+	size_t done = 0;
+	u8 *bounce;
+	int err = 0;
+
+	if (!(cl->flags & NESTOR_CONSOLE_ATTACH_WRITE))
+		return -EBADF;
+	bounce = kmalloc(CONSOLE_CHUNK, GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+
+	while (done < len) {
+		size_t chunk = min_t(size_t, len - done, CONSOLE_CHUNK);
+		size_t n = 0;
+
+		if (copy_from_user(bounce, buf + done, chunk)) {
+			err = -EFAULT;
+			break;
+		}
+		while (n < chunk) {
+			size_t room;
+
+			spin_lock(&con->lock);
+			if (con->dead) {
+				spin_unlock(&con->lock);
+				err = -EPIPE;
+				goto out;
+			}
+			room = CONSOLE_IN_SIZE - (con->in_head - con->in_tail);
+			room = min(room, chunk - n);
+			while (room--) {
+				con->in[con->in_head++ & (CONSOLE_IN_SIZE - 1)] =
+					bounce[n++];
+				done++;
+			}
+			spin_unlock(&con->lock);
+			if (n == chunk)
+				break;
+			/* Full: wait for the guest to read (no byte is lost). */
+			if (file->f_flags & O_NONBLOCK) {
+				err = -EAGAIN;
+				goto out;
+			}
+			err = wait_event_interruptible(con->wwait,
+						       in_room(con) ||
+						       READ_ONCE(con->dead));
+			if (err)
+				goto out;
+		}
+	}
+out:
+	kfree(bounce);
+	return done ? done : err;
+}
+
+static __poll_t console_poll(struct file *file, poll_table *wait)
+{
+	struct console_client *cl = file->private_data;
+	struct nestor_console *con = cl->con;
+	__poll_t mask = 0;
+
+	if (cl->flags & NESTOR_CONSOLE_ATTACH_READ)
+		poll_wait(file, &con->rwait, wait);
+	if (cl->flags & NESTOR_CONSOLE_ATTACH_WRITE)
+		poll_wait(file, &con->wwait, wait);
+	spin_lock(&con->lock);
+	if ((cl->flags & NESTOR_CONSOLE_ATTACH_READ) && cl->pos != con->head)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if ((cl->flags & NESTOR_CONSOLE_ATTACH_WRITE) &&
+	    con->in_head - con->in_tail < CONSOLE_IN_SIZE)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	if (con->dead)
+		mask |= EPOLLHUP;
+	spin_unlock(&con->lock);
+	return mask;
+}
+
+static int console_release(struct inode *inode, struct file *file)
+{
+	struct console_client *cl = file->private_data;
+	struct nestor_console *con = cl->con;
+
+	spin_lock(&con->lock);
+	list_del(&cl->node);
+	if (cl->flags & NESTOR_CONSOLE_ATTACH_READ)
+		con->readers--;
+	if (cl->flags & NESTOR_CONSOLE_ATTACH_WRITE)
+		con->writer = false;
+	/* A reader leaving may free ring space: unblock the guest. */
+	ring_release(con);
+	nestor_uart_tx_drain(&con->uart, ktime_get_ns());
+	spin_unlock(&con->lock);
+	kfree(cl);
+	console_put(con);
+	return 0;
+}
+
+static const struct file_operations console_fops = {
+	.owner = THIS_MODULE,
+	.read = console_read,
+	.write = console_write,
+	.poll = console_poll,
+	.release = console_release,
+	.llseek = no_llseek,
+};
+
+/* ---------------------------------------------------------------- */
+/* ioctls                                                             */
+/* ---------------------------------------------------------------- */
+
+static int get_arg(void *dst, size_t size, void __user *argp, size_t usize)
+{
+	if (usize < size)
+		return -EINVAL;
+	return copy_struct_from_user(dst, size, argp, usize);
+}
+
+static long ioc_enable(void __user *argp, size_t usize)
+{
+	struct nestor_console_enable a;
+	struct nestor_console *con;
+	struct nestor_l2ctx *ctx;
+	int err;
+
+	err = get_arg(&a, sizeof(a), argp, usize);
+	if (err)
+		return err;
+	if ((a.flags & ~NESTOR_CONSOLE_F_ALL) || a.pad || a.pad2)
+		return -EINVAL;
+	if (!a.port)
+		a.port = NESTOR_CONSOLE_DEFAULT_PORT;
+	if (!a.ring_size)
+		a.ring_size = NESTOR_CONSOLE_DEFAULT_RING;
+	if (a.port & 7 || !is_power_of_2(a.ring_size) ||
+	    a.ring_size < NESTOR_CONSOLE_MIN_RING ||
+	    a.ring_size > NESTOR_CONSOLE_MAX_RING)
+		return -EINVAL;
+	if (!a.l2_id)
+		return -ENOENT;
+	ctx = nestor_ctx_get_by_id(a.l2_id);
+	if (!ctx)
+		return -ENOENT;
+	nestor_ctx_put(ctx);
+
+	con = kzalloc(sizeof(*con), GFP_KERNEL);
+	if (!con)
+		return -ENOMEM;
+	con->ring = vmalloc(a.ring_size);
+	if (!con->ring) {
+		kfree(con);
+		return -ENOMEM;
+	}
+	refcount_set(&con->ref, 1);
+	con->l2_id = a.l2_id;
+	con->flags = a.flags;
+	con->port = a.port;
+	con->ring_size = a.ring_size;
+	spin_lock_init(&con->lock);
+	INIT_LIST_HEAD(&con->clients);
+	init_waitqueue_head(&con->rwait);
+	init_waitqueue_head(&con->wwait);
+	nestor_uart_init(&con->uart, ring_put, con);
+	con->claim = (struct nestor_claim){
+		.kind = NESTOR_EXIT_IO,
+		.l2_id = a.l2_id,
+		.port_first = a.port,
+		.port_last = a.port + 7,
+		.handle = console_handle,
+		.priv = con,
+	};
+
+	mutex_lock(&consoles_mutex);
+	if (console_find(a.l2_id)) {
+		err = -EEXIST;
+		goto fail;
+	}
+	err = nestor_claim_add(&con->claim);
+	if (err)
+		goto fail;
+	list_add_tail(&con->node, &consoles);
+	mutex_unlock(&consoles_mutex);
+	return 0;
+fail:
+	mutex_unlock(&consoles_mutex);
+	console_put(con);
+	return err;
+}
+
+/* consoles_mutex held: the claim goes, then the clients learn it. */
+static void console_disable(struct nestor_console *con)
+{
+	list_del(&con->node);
+	/* Waits for handlers in flight: no exit is left half-done. */
+	nestor_claim_del(&con->claim);
+	spin_lock(&con->lock);
+	con->dead = true;
+	spin_unlock(&con->lock);
+	wake_up_interruptible_all(&con->rwait);
+	wake_up_interruptible_all(&con->wwait);
+	console_put(con);
+}
+
+static long ioc_disable(void __user *argp, size_t usize)
+{
+	struct nestor_console_id a;
+	struct nestor_console *con;
+	int err;
+
+	err = get_arg(&a, sizeof(a), argp, usize);
+	if (err)
+		return err;
+	if (a.flags)
+		return -EINVAL;
+	mutex_lock(&consoles_mutex);
+	con = console_find(a.l2_id);
+	if (con)
+		console_disable(con);
+	mutex_unlock(&consoles_mutex);
+	return con ? 0 : -ENOENT;
+}
+
+/* ENOENT: no such L2; ENXIO: the L2 exists but has no console. */
+static int no_console_error(u32 l2_id)
+{
+	struct nestor_l2ctx *ctx = l2_id ? nestor_ctx_get_by_id(l2_id) : NULL;
+
+	nestor_ctx_put(ctx);
+	return ctx ? -ENXIO : -ENOENT;
+}
+
+static long ioc_attach(void __user *argp, size_t usize)
+{
+	struct nestor_console_attach a;
+	struct console_client *cl;
+	struct nestor_console *con;
+	struct file *file;
+	int err, fd;
+
+	err = get_arg(&a, sizeof(a), argp, usize);
+	if (err)
+		return err;
+	if (!a.flags || (a.flags & ~NESTOR_CONSOLE_ATTACH_ALL) || a.pad ||
+	    a.fd)
+		return -EINVAL;
+	cl = kzalloc(sizeof(*cl), GFP_KERNEL);
+	if (!cl)
+		return -ENOMEM;
+	cl->flags = a.flags;
+
+	mutex_lock(&consoles_mutex);
+	con = console_find(a.l2_id);
+	if (!con) {
+		mutex_unlock(&consoles_mutex);
+		kfree(cl);
+		return no_console_error(a.l2_id);
+	}
+	spin_lock(&con->lock);
+	if ((a.flags & NESTOR_CONSOLE_ATTACH_WRITE) && con->writer) {
+		spin_unlock(&con->lock);
+		mutex_unlock(&consoles_mutex);
+		kfree(cl);
+		return -EBUSY;
+	}
+	/* Reserve the writer slot before the file exists. */
+	if (a.flags & NESTOR_CONSOLE_ATTACH_WRITE)
+		con->writer = true;
+	spin_unlock(&con->lock);
+	refcount_inc(&con->ref);
+	cl->con = con;
+	mutex_unlock(&consoles_mutex);
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		goto fail;
+	}
+	a.fd = fd;
+	if (copy_to_user(argp, &a, sizeof(a))) {
+		err = -EFAULT;
+		goto fail_fd;
+	}
+	file = anon_inode_getfile("[nestor-console]", &console_fops, cl,
+				  (a.flags & NESTOR_CONSOLE_ATTACH_WRITE ?
+				   O_RDWR : O_RDONLY));
+	if (IS_ERR(file)) {
+		err = PTR_ERR(file);
+		goto fail_fd;
+	}
+	spin_lock(&con->lock);
+	/* A new reader starts at the oldest byte still in the ring. */
+	cl->pos = con->tail;
+	list_add(&cl->node, &con->clients);
+	if (a.flags & NESTOR_CONSOLE_ATTACH_READ)
+		con->readers++;
+	spin_unlock(&con->lock);
+	fd_install(fd, file);
+	return 0;
+fail_fd:
+	put_unused_fd(fd);
+fail:
+	spin_lock(&con->lock);
+	if (a.flags & NESTOR_CONSOLE_ATTACH_WRITE)
+		con->writer = false;
+	spin_unlock(&con->lock);
+	kfree(cl);
+	console_put(con);
+	return err;
+}
+
+static long ioc_status(void __user *argp, size_t usize)
+{
+	struct nestor_console_status s;
+	struct nestor_console *con;
+	struct nestor_uart *u;
+	u32 l2_id;
+	int err;
+
+	err = get_arg(&s, sizeof(s), argp, usize);
+	if (err)
+		return err;
+	if (s.flags || s.pad || s.pad2)
+		return -EINVAL;
+	l2_id = s.l2_id;
+	memset(&s, 0, sizeof(s));
+	s.l2_id = l2_id;
+
+	mutex_lock(&consoles_mutex);
+	con = console_find(l2_id);
+	if (!con) {
+		mutex_unlock(&consoles_mutex);
+		return no_console_error(l2_id);
+	}
+	spin_lock(&con->lock);
+	u = &con->uart;
+	s.console_flags = con->flags;
+	s.ring_size = con->ring_size;
+	s.port = con->port;
+	s.ier = u->ier;
+	s.iir = nestor_uart_iir(u) | (u->fcr & UART_FCR_ENABLE ?
+				      UART_IIR_FIFO : 0);
+	s.lcr = u->lcr;
+	s.mcr = u->mcr;
+	/* LSR without the read side effects. */
+	s.lsr = u->lsr_err | (u->rx_count ? UART_LSR_DR : 0) |
+		(u->tx_count ? 0 : UART_LSR_THRE | UART_LSR_TEMT);
+	s.msr = u->msr_lines | u->msr_delta;
+	s.divisor = u->dll | u->dlm << 8;
+	s.irq_mode = NESTOR_CONSOLE_IRQ_POLLING;
+	s.readers = con->readers;
+	s.writer = con->writer;
+	s.tx_bytes = con->tx_bytes;
+	s.rx_bytes = con->rx_bytes;
+	s.buffered = con->head - con->tail;
+	s.dropped = con->dropped;
+	s.port_exits = con->port_exits;
+	s.string_exits = con->string_exits;
+	s.irq_raised = con->irq_raised;
+	spin_unlock(&con->lock);
+	mutex_unlock(&consoles_mutex);
+
+	if (copy_to_user(argp, &s, min_t(size_t, usize, sizeof(s))))
+		return -EFAULT;
+	return 0;
+}
+
+long nestor_console_ioctl(unsigned int cmd, void __user *argp)
+{
+	unsigned int dir = _IOC_DIR(cmd);
+	size_t usize = _IOC_SIZE(cmd);
+
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(NESTOR_IOC_CONSOLE_ENABLE):
+		return dir == _IOC_WRITE ? ioc_enable(argp, usize) : -ENOTTY;
+	case _IOC_NR(NESTOR_IOC_CONSOLE_DISABLE):
+		return dir == _IOC_WRITE ? ioc_disable(argp, usize) : -ENOTTY;
+	case _IOC_NR(NESTOR_IOC_CONSOLE_ATTACH):
+		return dir == (_IOC_READ | _IOC_WRITE) ?
+			ioc_attach(argp, usize) : -ENOTTY;
+	case _IOC_NR(NESTOR_IOC_CONSOLE_STATUS):
+		return dir == (_IOC_READ | _IOC_WRITE) ?
+			ioc_status(argp, usize) : -ENOTTY;
+	default:
+		return -ENOTTY;
+	}
+}
+
+void nestor_console_exit(void)
+{
+	struct nestor_console *con, *tmp;
+
+	/* Clients hold a module reference: none is left at this point. */
+	mutex_lock(&consoles_mutex);
+	list_for_each_entry_safe(con, tmp, &consoles, node)
+		console_disable(con);
+	mutex_unlock(&consoles_mutex);
+}

@@ -1,0 +1,63 @@
+#!/bin/sh
+# L0 suite fragment (selftests/l0-suite.sh): the out-of-band console
+# (Documentation/console.rst).  Runs /nestor/bin/console_l2 (an L2 driving
+# its UART under a selftest L1, see console_l2.c); its lines are prefixed
+# with "console_l2: ", its plan becomes a comment, and one more line says
+# whether it exited 0.  nestor must still be loaded afterwards.
+N=${NESTOR_DIR:-/nestor}
+BIN=$N/bin/console_l2
+TMO=${NESTOR_NESTED_TIMEOUT:-300}
+
+if [ ! -x "$BIN" ]; then
+	echo "not ok - console_l2: $BIN is missing"
+	exit 1
+fi
+t0=$(date +%s)
+timeout -s KILL $((TMO + 30)) "$BIN" -t "$TMO" -R "rmmod nestor" \
+	>/tmp/console_l2.tap 2>/tmp/console_l2.err
+rc=$?
+t1=$(date +%s)
+sed -e 's/^\(\(not \)\{0,1\}ok\( [0-9][0-9]*\)\{0,1\}\) - /\1 - console_l2: /' \
+	-e 's/^\([0-9][0-9]*\.\.[0-9][0-9]*.*\)$/# console_l2: plan \1/' \
+	-e 's/^Bail out!/not ok - console_l2: Bail out!/' /tmp/console_l2.tap
+failed=0
+if [ "$rc" = 0 ]; then
+	echo "ok - console_l2: exited 0 ($((t1 - t0)) s)"
+else
+	echo "not ok - console_l2: exited $rc ($((t1 - t0)) s)"
+	tail -n 30 /tmp/console_l2.err | sed 's/^/#   /'
+	failed=1
+fi
+# nestorctl console's bad input (no L2 needed).
+ctl() { # want-status name args...
+	want=$1 name=$2
+	shift 2
+	nestorctl "$@" </dev/null >/tmp/ctl.out 2>/tmp/ctl.err
+	st=$?
+	if [ "$st" = "$want" ]; then
+		echo "ok - nestorctl $name: exit $want"
+	else
+		echo "not ok - nestorctl $name: exit $st, want $want"
+		sed 's/^/#   /' /tmp/ctl.err
+		failed=1
+	fi
+}
+ctl 1 "console of an unknown L2" console 4000000
+grep -q "no such L2" /tmp/ctl.err && echo "ok - ... says no such L2" ||
+	{ echo "not ok - ... says no such L2"; failed=1; }
+ctl 1 "console --dump of an unknown L2" console l2:4000000 --dump
+ctl 1 "console enable of an unknown L2" console enable 4000000
+ctl 1 "console disable of an unknown L2" console disable 4000000
+ctl 2 "console without an L2" console
+ctl 2 "console with a bad L2 name" console vm:x
+ctl 2 "console with a bad escape" console 1 --escape abc
+ctl 2 "console with an extra argument" console 1 2
+ctl 2 "console enable with a bad option" console enable 1 --ring
+if grep -q '^nestor ' /proc/modules; then
+	echo "ok - console_l2: nestor is loaded after the run"
+else
+	echo "not ok - console_l2: nestor is loaded after the run"
+	failed=1
+	insmod "$N/nestor.ko"
+fi
+exit $failed

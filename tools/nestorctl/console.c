@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nestorctl console: the out-of-band console of an L2
+ * (Documentation/console.rst), like `virsh console`.
+ *
+ *   console L2 [--escape C] [--log FILE] [--read-only]
+ *   console L2 --dump [--log FILE]
+ *   console enable L2 [--port P] [--ring BYTES] [--drop-oldest]
+ *   console disable L2
+ *   console status L2
+ *
+ * The interactive session puts the terminal in raw mode and restores it on
+ * every way out: the escape character (default Ctrl-]), the console being
+ * disabled, an error, SIGINT/SIGTERM/SIGHUP/SIGQUIT.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include <linux/nestor.h>
+#include "libnestor.h"
+#include "console.h"
+
+#define EXIT_USAGE	2
+
+static struct termios saved_tio;
+static bool tio_saved;
+
+static void restore_tty(void)
+{
+	if (tio_saved) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
+		tio_saved = false;
+	}
+}
+
+static void on_signal(int sig)
+{
+	restore_tty();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int cusage(const char *msg, const char *arg)
+{
+	fprintf(stderr, "nestorctl: console: ");
+	fprintf(stderr, msg, arg);
+	fprintf(stderr, "\nusage: nestorctl console L2 [--escape C] [--log FILE] [--read-only] | --dump\n"
+		"       nestorctl console enable L2 [--port P] [--ring BYTES] [--drop-oldest]\n"
+		"       nestorctl console disable|status L2\n");
+	return EXIT_USAGE;
+}
+
+static int open_dev(void)
+{
+	int fd = open(NESTOR_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		fprintf(stderr, "nestorctl: cannot open %s: %s%s\n",
+			NESTOR_DEVICE_PATH, strerror(errno),
+			errno == ENOENT ? " (is nestor.ko loaded?)" : "");
+	return fd;
+}
+
+/* errno of a console ioctl, said for a person. */
+static int say(int err, const char *name, const char *what)
+{
+	switch (err) {
+	case ENOENT:
+		fprintf(stderr, "nestorctl: no such L2: %s\n", name);
+		break;
+	case ENXIO:
+		fprintf(stderr, "nestorctl: L2 %s has no console "
+			"(nestorctl console enable %s)\n", name, name);
+		break;
+	case EBUSY:
+		fprintf(stderr, "nestorctl: another client is writing to the "
+			"console of %s (use --read-only)\n", name);
+		break;
+	case EEXIST:
+		fprintf(stderr, "nestorctl: L2 %s already has a console\n",
+			name);
+		break;
+	default:
+		fprintf(stderr, "nestorctl: %s: %s\n", what, strerror(err));
+	}
+	return EXIT_FAILURE;
+}
+
+static int parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || !*s || *end || v > UINT32_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_escape(const char *s, int *esc)
+{
+	if (s[0] == '^' && s[1] && !s[2]) {
+		*esc = s[1] == '?' ? 0x7f : (s[1] & 0x1f);
+		return 0;
+	}
+	if (s[0] && !s[1]) {
+		*esc = (unsigned char)s[0];
+		return 0;
+	}
+	return -1;
+}
+
+static bool write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		buf += n;
+		len -= n;
+	}
+	return true;
+}
+
+static int dump(int fd, int log)
+{
+	char buf[4096];
+	ssize_t n;
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (!write_all(STDOUT_FILENO, buf, n) ||
+		    (log >= 0 && !write_all(log, buf, n)))
+			return EXIT_FAILURE;
+	}
+	if (n < 0 && errno != EAGAIN) {
+		fprintf(stderr, "nestorctl: reading the console: %s\n",
+			strerror(errno));
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
+}
+
+static int session(int fd, int log, int esc, bool read_only)
+{
+	struct pollfd p[2] = {
+		{ .fd = fd, .events = POLLIN },
+		{ .fd = STDIN_FILENO, .events = POLLIN },
+	};
+	bool tty = isatty(STDIN_FILENO), in_open = !read_only;
+	char buf[4096];
+	int ret = EXIT_SUCCESS;
+	ssize_t n;
+
+	if (tty && !tcgetattr(STDIN_FILENO, &saved_tio)) {
+		struct termios raw = saved_tio;
+
+		tio_saved = true;
+		atexit(restore_tty);
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		signal(SIGHUP, on_signal);
+		signal(SIGQUIT, on_signal);
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
+		fprintf(stderr, "Connected to the console; escape character is ^%c\r\n",
+			esc < 0x20 ? esc + '@' : '?');
+	}
+	for (;;) {
+		p[1].fd = in_open ? STDIN_FILENO : -1;
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = EXIT_FAILURE;
+			break;
+		}
+		if (p[0].revents & (POLLIN | POLLHUP)) {
+			n = read(fd, buf, sizeof(buf));
+			if (n == 0) {
+				fprintf(stderr, "\r\nnestorctl: the console was disabled\r\n");
+				break;
+			}
+			if (n < 0 && errno != EINTR && errno != EAGAIN) {
+				ret = EXIT_FAILURE;
+				break;
+			}
+			if (n > 0 && (!write_all(STDOUT_FILENO, buf, n) ||
+				      (log >= 0 && !write_all(log, buf, n)))) {
+				ret = EXIT_FAILURE;
+				break;
+			}
+		}
+		if (in_open && (p[1].revents & (POLLIN | POLLHUP))) {
+			char *e;
+
+			n = read(STDIN_FILENO, buf, sizeof(buf));
+			if (n <= 0) {
+				in_open = false;	/* keep showing output */
+				continue;
+			}
+			e = tty ? memchr(buf, esc, n) : NULL;
+			if (e)
+				n = e - buf;
+			if (n > 0 && !write_all(fd, buf, n)) {
+				if (errno == EPIPE)
+					fprintf(stderr, "\r\nnestorctl: the console was disabled\r\n");
+				else
+					ret = EXIT_FAILURE;
+				break;
+			}
+			if (e)
+				break;
+		}
+	}
+	restore_tty();
+	return ret;
+}
+
+static int cmd_enable(int dev, const char *name, uint32_t id, int argc,
+		      char **argv)
+{
+	static const struct option lo[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "ring", required_argument, NULL, 'r' },
+		{ "drop-oldest", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct nestor_console_enable e = { .l2_id = id };
+	uint32_t v;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (opt == 'p' && !parse_u32(optarg, &v) && v <= 0xffff)
+			e.port = v;
+		else if (opt == 'r' && !parse_u32(optarg, &v))
+			e.ring_size = v;
+		else if (opt == 'd')
+			e.flags |= NESTOR_CONSOLE_F_DROP_OLDEST;
+		else
+			return -EXIT_USAGE;
+	}
+	if (ioctl(dev, NESTOR_IOC_CONSOLE_ENABLE, &e))
+		return errno == EINVAL ?
+			(fprintf(stderr, "nestorctl: bad --port or --ring "
+				 "(port: a multiple of 8; ring: a power of two, "
+				 "%u to %u)\n", NESTOR_CONSOLE_MIN_RING,
+				 NESTOR_CONSOLE_MAX_RING), EXIT_FAILURE) :
+			say(errno, name, "enable");
+	printf("console of L2 %s enabled\n", name);
+	return EXIT_SUCCESS;
+}
+
+static int cmd_status(int dev, const char *name, uint32_t id)
+{
+	struct nestor_console_status s = { .l2_id = id };
+
+	if (ioctl(dev, NESTOR_IOC_CONSOLE_STATUS, &s))
+		return say(errno, name, "status");
+	printf("l2 %u: port %#x, ring %u%s, %u reader(s), %s writer\n",
+	       s.l2_id, s.port, s.ring_size,
+	       s.console_flags & NESTOR_CONSOLE_F_DROP_OLDEST ?
+	       " (drop-oldest)" : "", s.readers, s.writer ? "one" : "no");
+	printf("  uart: IER %02x IIR %02x LCR %02x MCR %02x LSR %02x MSR %02x, %u baud\n",
+	       s.ier, s.iir, s.lcr, s.mcr, s.lsr, s.msr,
+	       s.divisor ? 115200 / s.divisor : 0);
+	printf("  tx %llu, rx %llu, buffered %llu, dropped %llu, port exits %llu, string I/O to L1 %llu\n",
+	       (unsigned long long)s.tx_bytes, (unsigned long long)s.rx_bytes,
+	       (unsigned long long)s.buffered, (unsigned long long)s.dropped,
+	       (unsigned long long)s.port_exits,
+	       (unsigned long long)s.string_exits);
+	printf("  interrupts: %s (line raised %llu times, not delivered)\n",
+	       s.irq_mode == NESTOR_CONSOLE_IRQ_POLLING ? "polling" : "?",
+	       (unsigned long long)s.irq_raised);
+	return EXIT_SUCCESS;
+}
+
+int cmd_console(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "escape", required_argument, NULL, 'e' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "dump", no_argument, NULL, 'd' },
+		{ "read-only", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct nestor_console_attach a = { 0 };
+	const char *sub = NULL, *name, *log_path = NULL;
+	bool do_dump = false, read_only = false;
+	int esc = 0x1d, dev, log = -1, opt, ret;
+	uint32_t id;
+
+	if (argc >= 2 && (!strcmp(argv[1], "enable") ||
+			  !strcmp(argv[1], "disable") ||
+			  !strcmp(argv[1], "status"))) {
+		sub = argv[1];
+		argc--;
+		argv++;
+	}
+	if (argc < 2 || argv[1][0] == '-')
+		return cusage("which L2? (N or l2:N)%s", "");
+	name = argv[1];
+	if (nestor_parse_l2_name(name, &id) != 0)
+		return cusage("bad L2 name '%s' (expected N or l2:N)", name);
+	argc--;
+	argv++;
+	optind = 1;
+	if (!sub) {
+		while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+			if (opt == 'e' && !parse_escape(optarg, &esc))
+				continue;
+			if (opt == 'l')
+				log_path = optarg;
+			else if (opt == 'd')
+				do_dump = true;
+			else if (opt == 'r')
+				read_only = true;
+			else
+				return cusage("bad option%s", "");
+		}
+		if (optind < argc)
+			return cusage("unexpected argument '%s'", argv[optind]);
+	} else if (strcmp(sub, "enable") && argc > 1) {
+		return cusage("unexpected argument '%s'", argv[1]);
+	}
+
+	dev = open_dev();
+	if (dev < 0)
+		return EXIT_FAILURE;
+	if (sub && !strcmp(sub, "enable")) {
+		ret = cmd_enable(dev, name, id, argc, argv);
+		close(dev);
+		return ret == -EXIT_USAGE ? cusage("bad option%s", "") : ret;
+	}
+	if (sub && !strcmp(sub, "disable")) {
+		struct nestor_console_id d = { .l2_id = id };
+
+		ret = ioctl(dev, NESTOR_IOC_CONSOLE_DISABLE, &d) ?
+			(errno == ENOENT ?
+			 (fprintf(stderr, "nestorctl: L2 %s has no console\n",
+				  name), EXIT_FAILURE) :
+			 say(errno, name, "disable")) : EXIT_SUCCESS;
+		close(dev);
+		return ret;
+	}
+	if (sub) {
+		ret = cmd_status(dev, name, id);
+		close(dev);
+		return ret;
+	}
+
+	if (log_path) {
+		log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+			   0600);
+		if (log < 0) {
+			fprintf(stderr, "nestorctl: %s: %s\n", log_path,
+				strerror(errno));
+			close(dev);
+			return EXIT_FAILURE;
+		}
+	}
+	a.l2_id = id;
+	a.flags = NESTOR_CONSOLE_ATTACH_READ;
+	if (!do_dump && !read_only)
+		a.flags |= NESTOR_CONSOLE_ATTACH_WRITE;
+	if (ioctl(dev, NESTOR_IOC_CONSOLE_ATTACH, &a)) {
+		ret = say(errno, name, "attach");
+	} else {
+		close(dev);
+		dev = -1;
+		ret = do_dump ? dump(a.fd, log) :
+			session(a.fd, log, esc, read_only);
+		close(a.fd);
+	}
+	if (dev >= 0)
+		close(dev);
+	if (log >= 0)
+		close(log);
+	return ret;
+}
