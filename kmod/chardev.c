@@ -58,6 +58,13 @@ static long nestor_ioctl(struct file *file, unsigned int cmd,
 		if (_IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
 			return -ENOTTY;
 		return ioc_version(argp, _IOC_SIZE(cmd));
+	case _IOC_NR(NESTOR_IOC_TRANSLATE):
+	case _IOC_NR(NESTOR_IOC_READ):
+	case _IOC_NR(NESTOR_IOC_LIST_WALK):
+		/* introspection (mem.c) */
+		if (_IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
+			return -ENOTTY;
+		return nestor_mem_ioctl(_IOC_NR(cmd), argp, _IOC_SIZE(cmd));
 	default:
 		return -ENOTTY;
 	}
