@@ -40,6 +40,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test_util.h"
@@ -805,6 +806,60 @@ static void check_walk(struct test *t)
 	free(rec);
 }
 
+/* Runs a command; its stdout (at most @len - 1 bytes) and exit status. */
+static int run_capture(const char *cmd, char *out, size_t len)
+{
+	FILE *f = popen(cmd, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(out, 1, len - 1, f);
+	out[n] = 0;
+	return pclose(f);
+}
+
+/* nestorctl translate / read, next to this binary, against this L2. */
+static void check_nestorctl(struct test *t, const char *self)
+{
+	char cmd[512], out[4096], want[128], dir[256], *slash;
+	uint8_t b[16];
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s", self);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+	else
+		snprintf(dir, sizeof(dir), ".");
+	snprintf(cmd, sizeof(cmd), "%s/nestorctl translate l2:%u %#llx", dir, t->l2_id,
+		 (unsigned long long)(V_R2 + 3 * SZ_4K + 5));
+	rc = run_capture(cmd, out, sizeof(out));
+	snprintf(want, sizeof(want), "l1-phys %#llx (page 4096, rwxu)",
+		 (unsigned long long)(D_R2 + (R2_PAGES - 1 - perm(3)) * SZ_4K + 5));
+	if (ept)	/* EPT has no user bit */
+		snprintf(want, sizeof(want), "l1-phys %#llx (page 4096, rwx",
+			 (unsigned long long)(D_R2 + (R2_PAGES - 1 - perm(3)) * SZ_4K + 5));
+	if (!tap(rc == 0 && strstr(out, want), "nestorctl translate names the L1 address"))
+		diag("  rc %d, output:\n%s", rc, out);
+
+	snprintf(cmd, sizeof(cmd), "%s/nestorctl read l2:%u %#llx 16", dir, t->l2_id,
+		 (unsigned long long)V_R1);
+	rc = run_capture(cmd, out, sizeof(out));
+	expect_pattern(V_R1, b, 16);
+	snprintf(want, sizeof(want), "%016llx  %02x %02x %02x %02x", (unsigned long long)V_R1,
+		 b[0], b[1], b[2], b[3]);
+	if (!tap(rc == 0 && strstr(out, want), "nestorctl read dumps L2's bytes"))
+		diag("  rc %d, want '%s', output:\n%s", rc, want, out);
+
+	snprintf(cmd, sizeof(cmd), "%s/nestorctl read l2:%u %#llx 16 2>&1", dir, t->l2_id,
+		 (unsigned long long)V_UNMAPPED);
+	rc = run_capture(cmd, out, sizeof(out));
+	if (!tap(WIFEXITED(rc) && WEXITSTATUS(rc) == 1 && strstr(out, "L2_FAULT"),
+		 "nestorctl read of unmapped memory fails with L2_FAULT"))
+		diag("  rc %d, output:\n%s", rc, out);
+}
+
 static void check_remap(struct test *t)
 {
 	uint8_t buf[4096], want[4096];
@@ -868,6 +923,7 @@ int main(int argc, char *argv[])
 	check_translate(&t);
 	check_read(&t);
 	check_walk(&t);
+	check_nestorctl(&t, argv[0]);
 	if (run_to(&t, 2) < 0)
 		goto out;
 	check_remap(&t);
