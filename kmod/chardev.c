@@ -60,6 +60,13 @@ static long nestor_ioctl(struct file *file, unsigned int cmd,
 		return ioc_version(argp, _IOC_SIZE(cmd));
 	case 0x20 ... 0x2f:
 		return nestor_console_ioctl(cmd, argp);
+	case _IOC_NR(NESTOR_IOC_TRANSLATE):
+	case _IOC_NR(NESTOR_IOC_READ):
+	case _IOC_NR(NESTOR_IOC_LIST_WALK):
+		/* introspection (mem.c) */
+		if (_IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
+			return -ENOTTY;
+		return nestor_mem_ioctl(_IOC_NR(cmd), argp, _IOC_SIZE(cmd));
 	default:
 		return -ENOTTY;
 	}

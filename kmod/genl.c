@@ -375,6 +375,31 @@ void nestor_genl_notify_vm_gone(u32 vm_id)
 	notify(NESTOR_CMD_VM_GONE, NULL, 0, vm_id);
 }
 
+/* Introspection (mem.c): L1 wrote a page of nested tables of a VM. */
+void nestor_genl_notify_tables(u32 vm_id, u64 gen, u64 gpa)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!READ_ONCE(genl_live) ||
+	    !genl_has_listeners(&nestor_family, &init_net, NESTOR_GRP_EVENTS))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &nestor_family, 0,
+			  NESTOR_CMD_TABLES_CHANGED);
+	if (!hdr || nla_put_u32(msg, NESTOR_A_VM_ID, vm_id) ||
+	    nla_put_u64_64bit(msg, NESTOR_A_TABLES_GEN, gen, NESTOR_A_PAD) ||
+	    nla_put_u64_64bit(msg, NESTOR_A_TABLES_GPA, gpa, NESTOR_A_PAD)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&nestor_family, msg, 0, NESTOR_GRP_EVENTS,
+			  GFP_ATOMIC);
+}
+
 int nestor_genl_init(void)
 {
 	int err = genl_register_family(&nestor_family);

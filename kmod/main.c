@@ -10,7 +10,7 @@
 
 u64 nestor_features(void)
 {
-	u64 features = NESTOR_FEAT_REGISTRY;
+	u64 features = NESTOR_FEAT_REGISTRY | NESTOR_FEAT_MEM;
 
 	if (nestor_hook_armed())
 		features |= NESTOR_FEAT_DIVERT;
@@ -87,6 +87,8 @@ static void __exit nestor_exit(void)
 {
 	nestor_chardev_exit();
 	nestor_console_exit();
+	/* Needs the destroy hook to still be armed. */
+	nestor_mem_exit();
 	nestor_hypercall_exit();
 	nestor_hook_exit();
 	nestor_registry_exit();

@@ -79,9 +79,13 @@ struct nestor_ctx_vcpu {
 	bool used;
 	u64 cr3;
 	u64 cr3_changes;
+	/* L2's paging controls at its last exit (introspection, mem.c) */
+	bool regs_known;
+	u64 cr0, cr4, efer;
 };
 
 struct nestor_vm;
+struct nestor_mem_vm;
 
 struct nestor_l2ctx {
 	struct hlist_node hnode;	/* registry hash, by key */
@@ -94,6 +98,7 @@ struct nestor_l2ctx {
 	u64 root;
 	bool tdp;
 	bool dead;
+	u8 l1_npt_levels;		/* SVM: L1's paging levels at entry */
 	u64 first_seen_ns;
 	u64 last_seen_ns;
 	atomic64_t entries;
@@ -113,6 +118,7 @@ struct nestor_vm {
 	struct list_head ctxs;
 	struct list_head vcpus;
 	unsigned long vcpu_ids[BITS_TO_LONGS(NESTOR_MAX_VCPU_ID)];
+	struct nestor_mem_vm *mem;	/* introspection state, mem.c */
 	struct rcu_head rcu;
 };
 
@@ -145,6 +151,18 @@ int nestor_registry_walk_ctxs(u32 start_id,
 			      int (*fn)(const struct nestor_l2ctx *ctx,
 					void *arg),
 			      void *arg, u32 *next_id);
+/*
+ * Introspection (mem.c): a reference on the context's struct kvm, taken
+ * under the registry lock (kvm_get_kvm_safe(); the registry drops a VM in
+ * kvm_arch_destroy_vm(), before KVM frees it, so the pointer is valid
+ * while the VM is listed).  NULL when the context or its VM is gone.  The
+ * VM's introspection state is attached from *spare on first use.
+ */
+struct kvm *nestor_ctx_get_kvm(struct nestor_l2ctx *ctx,
+			       struct nestor_mem_vm **mv,
+			       struct nestor_mem_vm **spare);
+/* Module unload: detach one VM's introspection state (NULL: none left). */
+struct nestor_mem_vm *nestor_registry_detach_mem(struct kvm **kvm);
 /* Snapshot the per-vCPU CR3 slots of a context. */
 int nestor_ctx_vcpus(const struct nestor_l2ctx *ctx,
 		     struct nestor_ctx_vcpu *out);
@@ -200,6 +218,13 @@ bool nestor_hypercall_claimed(void);
 /* console.c: the out-of-band console (ioctls 0x20-0x2f) */
 long nestor_console_ioctl(unsigned int cmd, void __user *argp);
 void nestor_console_exit(void);
+/* introspection (mem.c) */
+void nestor_mem_exit(void);
+long nestor_mem_ioctl(unsigned int nr, void __user *argp, size_t usize);
+/* Under the registry lock: attach to a VM (kvm pinned), or drop it. */
+void nestor_mem_vm_attach(struct kvm *kvm, struct nestor_mem_vm *mv,
+			  u32 vm_id);
+void nestor_mem_vm_gone(struct kvm *kvm, struct nestor_mem_vm *mv);
 
 int nestor_chardev_init(void);
 void nestor_chardev_exit(void);
@@ -209,6 +234,7 @@ void nestor_genl_exit(void);
 void nestor_genl_notify_ctx(u8 cmd, const struct nestor_l2ctx *ctx,
 			    u64 old_root);
 void nestor_genl_notify_vm_gone(u32 vm_id);
+void nestor_genl_notify_tables(u32 vm_id, u64 gen, u64 gpa);
 
 u64 nestor_features(void);
 

@@ -200,6 +200,11 @@ static void vm_remove(struct nestor_vm *vm, bool notify)
 		list_del(&nv->vm_node);
 		kfree_rcu(nv, rcu);
 	}
+	if (vm->mem) {
+		/* kvm_arch_destroy_vm(): the struct kvm is still there. */
+		nestor_mem_vm_gone((struct kvm *)vm->kvm, vm->mem);
+		vm->mem = NULL;
+	}
 	hash_del_rcu(&vm->hnode);
 	list_del(&vm->node);
 	if (notify)
@@ -262,7 +267,8 @@ static struct nestor_vcpu *vcpu_get_or_create(struct kvm_vcpu *vcpu,
 }
 
 static struct nestor_l2ctx *ctx_create(struct nestor_vm *vm, u64 vmcs12,
-				       u64 root, bool tdp, u32 isa, u64 now)
+				       u64 root, bool tdp, u32 isa, u64 now,
+				       u8 l1_levels)
 {
 	struct nestor_l2ctx *ctx, *other;
 
@@ -282,6 +288,7 @@ static struct nestor_l2ctx *ctx_create(struct nestor_vm *vm, u64 vmcs12,
 	ctx->vmcs12 = vmcs12;
 	ctx->root = root;
 	ctx->tdp = tdp;
+	ctx->l1_npt_levels = l1_levels;
 	ctx->first_seen_ns = now;
 	ctx->last_seen_ns = now;
 	spin_lock_init(&ctx->vcpu_lock);
@@ -301,6 +308,17 @@ static struct nestor_l2ctx *ctx_create(struct nestor_vm *vm, u64 vmcs12,
 	return ctx;
 }
 
+/*
+ * At the nested-entry tracepoint KVM still holds L1's state: its paging
+ * levels are those of an SVM nested page table (APM: the host's mode).
+ */
+static u8 l1_paging_levels(const struct kvm_vcpu *vcpu)
+{
+	if (!(vcpu->arch.efer & EFER_LMA))
+		return 0;
+	return (vcpu->arch.cr4 & X86_CR4_LA57) ? 5 : 4;
+}
+
 static struct nestor_l2ctx *enter_slow(struct kvm_vcpu *vcpu, u64 vmcs12,
 				       u64 root, bool tdp, u32 isa, u64 now)
 {
@@ -317,7 +335,8 @@ static struct nestor_l2ctx *enter_slow(struct kvm_vcpu *vcpu, u64 vmcs12,
 		goto fail;
 	ctx = ctx_lookup(vm, vmcs12, root);
 	if (!ctx)
-		ctx = ctx_create(vm, vmcs12, root, tdp, isa, now);
+		ctx = ctx_create(vm, vmcs12, root, tdp, isa, now,
+				 l1_paging_levels(vcpu));
 	if (!ctx)
 		goto fail;
 	rcu_assign_pointer(nv->cur, ctx);
@@ -335,16 +354,31 @@ out:
 /* per-vCPU CR3                                                       */
 /* ---------------------------------------------------------------- */
 
-static void ctx_note_cr3(struct nestor_l2ctx *ctx, u32 vcpu_id, u64 cr3)
+/*
+ * @l2_regs: the vCPU holds L2's state (the exit tracepoint), so its paging
+ * controls are L2's and are recorded too.  KVM keeps CR0.PG, CR4.LA57/PAE
+ * and EFER in vcpu->arch (none of them is ever guest-owned), so these are
+ * L0's view of L2, not what L1 claims in vmcs12/vmcb12.
+ */
+static void ctx_note_cr3(struct nestor_l2ctx *ctx, const struct kvm_vcpu *vcpu,
+			 u64 cr3, bool l2_regs)
 {
+	u64 cr0 = l2_regs ? vcpu->arch.cr0 : 0;
+	u64 cr4 = l2_regs ? vcpu->arch.cr4 : 0;
+	u64 efer = l2_regs ? vcpu->arch.efer : 0;
+	u32 vcpu_id = vcpu->vcpu_id;
 	struct nestor_ctx_vcpu *slot;
 	int i;
 
-	/* Lockless fast path: the vCPU's slot already holds this CR3. */
+	/* Lockless fast path: the vCPU's slot already holds this state. */
 	for (i = 0; i < NESTOR_CTX_VCPUS; i++) {
 		slot = &ctx->vcpus[i];
 		if (READ_ONCE(slot->used) && READ_ONCE(slot->vcpu_id) == vcpu_id &&
-		    READ_ONCE(slot->cr3) == cr3)
+		    READ_ONCE(slot->cr3) == cr3 &&
+		    (!l2_regs || (READ_ONCE(slot->regs_known) &&
+				  READ_ONCE(slot->cr0) == cr0 &&
+				  READ_ONCE(slot->cr4) == cr4 &&
+				  READ_ONCE(slot->efer) == efer)))
 			return;
 	}
 
@@ -355,15 +389,19 @@ static void ctx_note_cr3(struct nestor_l2ctx *ctx, u32 vcpu_id, u64 cr3)
 			slot->vcpu_id = vcpu_id;
 			slot->cr3 = cr3;
 			WRITE_ONCE(slot->used, true);
-			break;
+		} else if (slot->vcpu_id != vcpu_id) {
+			continue;
+		} else if (slot->cr3 != cr3) {
+			WRITE_ONCE(slot->cr3, cr3);
+			slot->cr3_changes++;
 		}
-		if (slot->vcpu_id == vcpu_id) {
-			if (slot->cr3 != cr3) {
-				WRITE_ONCE(slot->cr3, cr3);
-				slot->cr3_changes++;
-			}
-			break;
+		if (l2_regs) {
+			WRITE_ONCE(slot->cr0, cr0);
+			WRITE_ONCE(slot->cr4, cr4);
+			WRITE_ONCE(slot->efer, efer);
+			WRITE_ONCE(slot->regs_known, true);
 		}
+		break;
 	}
 	spin_unlock(&ctx->vcpu_lock);
 }
@@ -406,7 +444,7 @@ static void probe_vmenter(void *data, u64 rip, u64 vmcb, u64 nested_rip,
 	if (ctx) {
 		atomic64_inc(&ctx->entries);
 		WRITE_ONCE(ctx->last_seen_ns, now);
-		ctx_note_cr3(ctx, vcpu->vcpu_id, guest_cr3);
+		ctx_note_cr3(ctx, vcpu, guest_cr3, false);
 	}
 	rcu_read_unlock();
 }
@@ -428,7 +466,7 @@ static void probe_vmexit(void *data, struct kvm_vcpu *vcpu, u32 isa)
 		u32 reason = nestor_arch->exit_reason(vcpu);
 
 		atomic64_inc(&ctx->exits[nestor_exit_slot(ctx->isa, reason)][0]);
-		ctx_note_cr3(ctx, vcpu->vcpu_id, nestor_arch->guest_cr3(vcpu));
+		ctx_note_cr3(ctx, vcpu, nestor_arch->guest_cr3(vcpu), true);
 	}
 	rcu_read_unlock();
 }
@@ -488,6 +526,68 @@ static void expiry_fn(struct work_struct *work)
 	if (registry_live)
 		schedule_delayed_work(&expiry_work, expiry_period());
 	spin_unlock(&registry_lock);
+}
+
+/* ---------------------------------------------------------------- */
+/* introspection: pinning a VM                                        */
+/* ---------------------------------------------------------------- */
+
+struct kvm *nestor_ctx_get_kvm(struct nestor_l2ctx *ctx,
+			       struct nestor_mem_vm **mv,
+			       struct nestor_mem_vm **spare)
+{
+	struct kvm *kvm = NULL;
+	struct nestor_vm *vm;
+
+	spin_lock(&registry_lock);
+	if (ctx->dead)
+		goto out;
+	vm = ctx->vm;
+	/*
+	 * A listed VM has not reached kvm_arch_destroy_vm(), so its struct
+	 * kvm is allocated; kvm_get_kvm_safe() refuses one whose last user
+	 * is gone (its destruction is on the way).
+	 */
+	kvm = (struct kvm *)vm->kvm;
+	if (!kvm_get_kvm_safe(kvm)) {
+		kvm = NULL;
+		goto out;
+	}
+	if (!vm->mem && *spare) {
+		vm->mem = *spare;
+		*spare = NULL;
+		nestor_mem_vm_attach(kvm, vm->mem, vm->id);
+	}
+	*mv = vm->mem;
+out:
+	spin_unlock(&registry_lock);
+	return kvm;
+}
+
+struct nestor_mem_vm *nestor_registry_detach_mem(struct kvm **kvmp)
+{
+	struct nestor_mem_vm *mv = NULL;
+	struct nestor_vm *vm;
+	struct kvm *kvm;
+
+	spin_lock(&registry_lock);
+	list_for_each_entry(vm, &nestor_vms, node) {
+		if (!vm->mem)
+			continue;
+		kvm = (struct kvm *)vm->kvm;
+		if (!kvm_get_kvm_safe(kvm)) {
+			/* Dying: no vCPU is left to call us; unlink now. */
+			nestor_mem_vm_gone(kvm, vm->mem);
+			vm->mem = NULL;
+			continue;
+		}
+		mv = vm->mem;
+		vm->mem = NULL;
+		*kvmp = kvm;
+		break;
+	}
+	spin_unlock(&registry_lock);
+	return mv;
 }
 
 /* ---------------------------------------------------------------- */

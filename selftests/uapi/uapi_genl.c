@@ -228,6 +228,17 @@ static void test_bad_requests(void)
 	tap_errno(nl_xfer(&nl, req, NULL, NULL), EINVAL,
 		  "GET_VERSION with the reply-only uapi-version");
 
+	/* introspection's event attributes are reply-only too */
+	req = nl_req(&nl, buf, NESTOR_CMD_GET_VERSION, 0);
+	mnl_attr_put_u64(req, NESTOR_A_TABLES_GEN, 1);
+	tap_errno(nl_xfer(&nl, req, NULL, NULL), EINVAL,
+		  "GET_VERSION with the reply-only tables-gen");
+	req = nl_req(&nl, buf, NESTOR_CMD_GET_STATS, 0);
+	mnl_attr_put_u32(req, NESTOR_A_L2_ID, UNKNOWN_L2_ID);
+	mnl_attr_put_u64(req, NESTOR_A_TABLES_GPA, 0x1000);
+	tap_errno(nl_xfer(&nl, req, NULL, NULL), EINVAL,
+		  "GET_STATS with the reply-only tables-gpa");
+
 	req = nl_req(&nl, buf, NESTOR_CMD_GET_STATS, 0);
 	mnl_attr_put_u64(req, NESTOR_A_L2_ID, UNKNOWN_L2_ID);
 	tap_errno(nl_xfer(&nl, req, NULL, NULL), EINVAL,
@@ -257,6 +268,9 @@ static void test_bad_requests(void)
 	tap_errno(nl_xfer(&nl, nl_req(&nl, buf, NESTOR_CMD_L2_NEW, 0), NULL,
 			  NULL), EOPNOTSUPP,
 		  "an event command (L2_NEW) as a request");
+	tap_errno(nl_xfer(&nl, nl_req(&nl, buf, NESTOR_CMD_TABLES_CHANGED, 0),
+			  NULL, NULL), EOPNOTSUPP,
+		  "an event command (TABLES_CHANGED) as a request");
 	tap_errno(nl_xfer(&nl, nl_req(&nl, buf, NESTOR_CMD_GET_STATS,
 				      NLM_F_DUMP), NULL, NULL), EOPNOTSUPP,
 		  "GET_STATS as a dump (it has none)");

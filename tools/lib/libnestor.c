@@ -1573,6 +1573,8 @@ const char *nestor_event_name(uint8_t cmd)
 		return "L2_ROOT_CHANGE";
 	case NESTOR_CMD_VM_GONE:
 		return "VM_GONE";
+	case NESTOR_CMD_TABLES_CHANGED:
+		return "TABLES_CHANGED";
 	default:
 		return NULL;
 	}
@@ -1776,4 +1778,114 @@ const char *nestor_exit_name(uint32_t backend, uint32_t reason)
 		break;
 	}
 	return name ? name : "UNKNOWN";
+}
+
+/* ------------------------------------------------------------------ */
+/* introspection                                                       */
+/* ------------------------------------------------------------------ */
+
+static int mem_ioctl(struct nestor *n, unsigned long nr, const char *name,
+		     void *arg)
+{
+	int err;
+
+	clear_err(n);
+	if (n->fd < 0) {
+		set_err(n, "opened without NESTOR_OPEN_DEV");
+		return -ENOTCONN;
+	}
+	if (ioctl(n->fd, nr, arg) < 0) {
+		err = -errno;
+		switch (err) {
+		case -ENOENT:
+			set_err(n, "%s: no such L2 context", name);
+			break;
+		case -ESRCH:
+			set_err(n, "%s: that vCPU has not run this L2 (or the VM is going away)",
+				name);
+			break;
+		case -E2BIG:
+			set_err(n, "%s: request over the limits (segments, bytes, nodes or fields)",
+				name);
+			break;
+		default:
+			set_err(n, "%s: %s", name, strerror(-err));
+		}
+		return err;
+	}
+	return 0;
+}
+
+int nestor_translate(struct nestor *n, struct nestor_translate *x)
+{
+	return mem_ioctl(n, NESTOR_IOC_TRANSLATE, "NESTOR_IOC_TRANSLATE", x);
+}
+
+int nestor_read(struct nestor *n, struct nestor_mem_read *r)
+{
+	return mem_ioctl(n, NESTOR_IOC_READ, "NESTOR_IOC_READ", r);
+}
+
+int nestor_list_walk(struct nestor *n, struct nestor_list_walk *w)
+{
+	return mem_ioctl(n, NESTOR_IOC_LIST_WALK, "NESTOR_IOC_LIST_WALK", w);
+}
+
+const char *nestor_mem_status_name(uint32_t status)
+{
+	static const char *const names[] = {
+		[NESTOR_MEM_OK] = "OK",
+		[NESTOR_MEM_L2_FAULT] = "L2_FAULT",
+		[NESTOR_MEM_NESTED_FAULT] = "NESTED_FAULT",
+		[NESTOR_MEM_L1_UNBACKED] = "L1_UNBACKED",
+		[NESTOR_MEM_NONCANONICAL] = "NONCANONICAL",
+		[NESTOR_MEM_UNSUPPORTED] = "UNSUPPORTED",
+		[NESTOR_MEM_BAD_BUFFER] = "BAD_BUFFER",
+		[NESTOR_MEM_RANGE] = "RANGE",
+	};
+
+	if (status < sizeof(names) / sizeof(names[0]) && names[status])
+		return names[status];
+	return "UNKNOWN";
+}
+
+const char *nestor_walk_end_name(uint32_t end)
+{
+	static const char *const names[] = {
+		[NESTOR_WALK_END_HEAD] = "HEAD",
+		[NESTOR_WALK_END_NULL] = "NULL",
+		[NESTOR_WALK_END_LIMIT] = "LIMIT",
+		[NESTOR_WALK_END_CYCLE] = "CYCLE",
+		[NESTOR_WALK_END_UNREADABLE] = "UNREADABLE",
+		[NESTOR_WALK_END_FULL] = "FULL",
+	};
+
+	if (end < sizeof(names) / sizeof(names[0]) && names[end])
+		return names[end];
+	return "UNKNOWN";
+}
+
+uint32_t nestor_space_parse(const char *s)
+{
+	if (!strcmp(s, "l2-virt") || !strcmp(s, "v"))
+		return NESTOR_SPACE_L2_VIRT;
+	if (!strcmp(s, "l2-phys") || !strcmp(s, "p"))
+		return NESTOR_SPACE_L2_PHYS;
+	if (!strcmp(s, "l1-phys") || !strcmp(s, "l1"))
+		return NESTOR_SPACE_L1_PHYS;
+	return NESTOR_SPACE_NONE;
+}
+
+const char *nestor_space_name(uint32_t space)
+{
+	switch (space) {
+	case NESTOR_SPACE_L2_VIRT:
+		return "l2-virt";
+	case NESTOR_SPACE_L2_PHYS:
+		return "l2-phys";
+	case NESTOR_SPACE_L1_PHYS:
+		return "l1-phys";
+	default:
+		return "unknown";
+	}
 }

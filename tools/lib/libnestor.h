@@ -162,4 +162,24 @@ const char *nestor_event_name(uint8_t cmd);
  */
 const char *nestor_exit_name(uint32_t backend, uint32_t reason);
 
+/* ------------------------------------------------------------------ */
+/* introspection (NESTOR_IOC_TRANSLATE, _READ, _LIST_WALK)             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The structures are the uapi ones: the caller fills the request fields
+ * and gets the kernel's answer in place.  0 or -errno; a failed address or
+ * segment is not an error of the call (see status fields).
+ */
+int nestor_translate(struct nestor *n, struct nestor_translate *x);
+int nestor_read(struct nestor *n, struct nestor_mem_read *r);
+int nestor_list_walk(struct nestor *n, struct nestor_list_walk *w);
+/* Name of an enum nestor_mem_status ("L2_FAULT"), never NULL. */
+const char *nestor_mem_status_name(uint32_t status);
+/* Name of an enum nestor_walk_end ("HEAD"), never NULL. */
+const char *nestor_walk_end_name(uint32_t end);
+/* Parses "l2-virt", "l2-phys", "l1-phys" (or "v", "p", "l1"); 0 if unknown. */
+uint32_t nestor_space_parse(const char *s);
+const char *nestor_space_name(uint32_t space);
+
 #endif /* LIBNESTOR_H */

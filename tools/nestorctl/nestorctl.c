@@ -20,6 +20,7 @@
 #include "libnestor.h"
 #include "json.h"
 #include "console.h"
+#include "mem.h"
 
 #ifndef NESTOR_TOOLS_VERSION
 #define NESTOR_TOOLS_VERSION "0.1"
@@ -43,6 +44,13 @@ static const char usage_text[] =
 "                        Ctrl-] leaves); --dump prints what is buffered\n"
 "  console enable L2 [--port P] [--ring BYTES] [--drop-oldest]\n"
 "  console disable L2 | console status L2\n"
+"  translate L2 ADDR [--space S] [--vcpu N] [--cr3 X] [--json]\n"
+"                        the translation chain of ADDR: L2 page tables,\n"
+"                        L1's EPT/NPT for the L2, L1 memory (introspection)\n"
+"  read L2 ADDR LEN [--space S] [--vcpu N] [--cr3 X]\n"
+"                        hex dump of LEN bytes (at most 1 MiB); S is\n"
+"                        l2-virt (default), l2-phys or l1-phys; L2-virtual\n"
+"                        addresses go through vCPU N's CR3 (default 0) or X\n"
 "  help                  this text\n"
 "\n"
 "stats columns, per exit reason (VMX basic exit reason, SVM exit code):\n"
@@ -216,6 +224,7 @@ static const struct {
 	{ NESTOR_FEAT_REGISTRY, "registry" },
 	{ NESTOR_FEAT_DIVERT, "divert" },
 	{ NESTOR_FEAT_PING, "ping" },
+	{ NESTOR_FEAT_MEM, "mem" },
 	{ NESTOR_FEAT_CONSOLE, "console" },
 };
 
@@ -799,6 +808,8 @@ static const struct {
 	{ "stats", cmd_stats },
 	{ "events", cmd_events },
 	{ "console", cmd_console },
+	{ "translate", nestorctl_translate },
+	{ "read", nestorctl_read },
 };
 
 int main(int argc, char **argv)

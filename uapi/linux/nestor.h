@@ -208,6 +208,12 @@ enum nestor_cmd {
 	NESTOR_CMD_L2_GONE,
 	NESTOR_CMD_L2_ROOT_CHANGE,
 	NESTOR_CMD_VM_GONE,
+	/*
+	 * introspection (issue 3): L0 saw L1 write a page it shadows as
+	 * nested page tables; NESTOR_A_VM_ID, NESTOR_A_TABLES_GEN (the new
+	 * root generation of the VM's L2s), NESTOR_A_TABLES_GPA.
+	 */
+	NESTOR_CMD_TABLES_CHANGED,
 
 	__NESTOR_CMD_MAX,
 };
@@ -235,6 +241,9 @@ enum nestor_attr {
 	NESTOR_A_L2_OLD_ROOT,		/* u64, in NESTOR_CMD_L2_ROOT_CHANGE */
 	NESTOR_A_STATS_EXIT,		/* nest, multi: enum nestor_exit_attr */
 	NESTOR_A_ISA,			/* u32, enum nestor_backend */
+	/* introspection (issue 3), in NESTOR_CMD_TABLES_CHANGED */
+	NESTOR_A_TABLES_GEN,		/* u64 */
+	NESTOR_A_TABLES_GPA,		/* u64, L1 address written */
 
 	__NESTOR_A_MAX,
 };
@@ -272,6 +281,261 @@ enum nestor_exit_attr {
 };
 
 #define NESTOR_A_EXIT_MAX (__NESTOR_A_EXIT_MAX - 1)
+
+/* ------------------------------------------------------------------ */
+/* introspection: translate, vectored read, list walk (issue 3)         */
+/* ioctl numbers 0x10-0x1f; Documentation/introspection.rst              */
+/* ------------------------------------------------------------------ */
+
+#define NESTOR_FEAT_MEM		_BITULL(3)	/* translate, read, walk */
+
+/* Address spaces of a request. */
+enum nestor_space {
+	NESTOR_SPACE_NONE = 0,
+	NESTOR_SPACE_L2_VIRT = 1,	/* through L2's page tables */
+	NESTOR_SPACE_L2_PHYS = 2,	/* through L1's EPT/NPT for the L2 */
+	NESTOR_SPACE_L1_PHYS = 3,	/* L1 memory as KVM maps it */
+};
+
+/* Request flags common to the three ioctls. */
+#define NESTOR_MEM_F_CR3	_BITULL(0)	/* L2_VIRT: use target.cr3 */
+/*
+ * Reserved for signed results (HMAC over request, nonce, L2 identity,
+ * generations and data): refused with EOPNOTSUPP until the key store
+ * exists; key_id and nonce must be zero without it.
+ */
+#define NESTOR_MEM_F_SIGN	_BITULL(1)
+
+/*
+ * struct nestor_mem_target - which L2, and which L2 page tables.
+ * @l2_id: L2 context id (NESTOR_A_L2_ID).
+ * @vcpu_id: the L1 vCPU whose view of L2 is used: its current L2 CR3
+ *	(without NESTOR_MEM_F_CR3) and always its L2 paging mode
+ *	(CR0.PG, CR4.LA57, EFER.LMA as L0 last saw them at an L2 exit).
+ * @cr3: with NESTOR_MEM_F_CR3, the L2 CR3 to walk from.
+ */
+struct nestor_mem_target {
+	__u32 l2_id;
+	__u32 vcpu_id;
+	__u64 cr3;
+};
+
+/* Bits of nestor_mem_gen.changed. */
+#define NESTOR_GEN_ROOT_CHANGED	_BITULL(0)	/* nested tables written */
+#define NESTOR_GEN_CR3_CHANGED	_BITULL(1)	/* the vCPU's L2 CR3 moved */
+#define NESTOR_GEN_ROOT_STALE	_BITULL(2)	/* context retired */
+/* a nested-table page could not be write-tracked: changes may go unseen */
+#define NESTOR_GEN_UNTRACKED	_BITULL(3)
+
+/*
+ * struct nestor_mem_gen - what a result depended on (all out).
+ * @root: L1's EPTP/nCR3 for the L2 (0 without TDP).
+ * @root_gen: writes L0 saw to the VM's nested-table pages (every page
+ *	nestor walked is write-tracked), at the start of the call.
+ * @cr3: the L2 CR3 walked (0 when no L2_VIRT address was used).
+ * @cr3_gen: how often the vCPU's L2 CR3 changed, at the start of the
+ *	call (0 with NESTOR_MEM_F_CR3).
+ * @changed: NESTOR_GEN_* seen between the start and the end of the call.
+ * @pad: 0.
+ */
+struct nestor_mem_gen {
+	__u64 root;
+	__u64 root_gen;
+	__u64 cr3;
+	__u64 cr3_gen;
+	__u32 changed;
+	__u32 pad;
+};
+
+/* Room for signed results: all zero until NESTOR_MEM_F_SIGN exists. */
+struct nestor_mem_sig {
+	__u32 key_id;			/* in */
+	__u32 pad;
+	__u8 nonce[16];			/* in */
+	__u8 mac[32];			/* out */
+};
+
+/* Status of a translation, a segment or a walked node. */
+enum nestor_mem_status {
+	NESTOR_MEM_OK = 0,
+	NESTOR_MEM_L2_FAULT = 1,	/* L2 page tables: not present */
+	NESTOR_MEM_NESTED_FAULT = 2,	/* L1's EPT/NPT: not mapped */
+	NESTOR_MEM_L1_UNBACKED = 3,	/* L1 address has no memory */
+	NESTOR_MEM_NONCANONICAL = 4,	/* L2 virtual address */
+	NESTOR_MEM_UNSUPPORTED = 5,	/* L2 paging mode (32-bit, PAE) */
+	NESTOR_MEM_BAD_BUFFER = 6,	/* user buffer not writable */
+	NESTOR_MEM_RANGE = 7,		/* address + length wraps */
+};
+
+/* Permission bits (effective: combined over every level above). */
+#define NESTOR_PERM_R		_BITULL(0)
+#define NESTOR_PERM_W		_BITULL(1)
+#define NESTOR_PERM_X		_BITULL(2)
+#define NESTOR_PERM_U		_BITULL(3)	/* L2 paging: user */
+
+#define NESTOR_XLATE_LEVELS	5
+
+/*
+ * struct nestor_xlate_step - one paging-structure entry (out).
+ * @table: address of the table (L2-physical for L2 paging, L1-physical
+ *	for the nested tables); @entry: the entry read; @perm: this entry's
+ *	own NESTOR_PERM_* bits; @level: 5..1, 0 for an unused step;
+ * @leaf: 1 when the entry maps a page.
+ */
+struct nestor_xlate_step {
+	__u64 table;
+	__u64 entry;
+	__u32 perm;
+	__u8 level;
+	__u8 leaf;
+	__u16 pad;
+};
+
+/*
+ * struct nestor_translate - NESTOR_IOC_TRANSLATE.
+ * In: @flags (NESTOR_MEM_F_*), @space, @target, @addr; the rest 0.
+ * Out: @status (enum nestor_mem_status), @l2_levels/@nested_levels the
+ * steps filled in @l2[]/@nested[] (the nested walk is that of the final
+ * L2-physical address), @l2_phys, @l1_phys, the page sizes and effective
+ * permissions of both stages, and @gen.
+ */
+struct nestor_translate {
+	__u32 flags;
+	__u32 space;
+	struct nestor_mem_target target;
+	__u64 addr;
+	__u32 status;
+	__u8 l2_levels;
+	__u8 nested_levels;
+	__u16 pad;
+	__u64 l2_phys;
+	__u64 l1_phys;
+	__u64 l2_page_size;
+	__u64 nested_page_size;
+	__u32 l2_perm;
+	__u32 nested_perm;
+	struct nestor_xlate_step l2[NESTOR_XLATE_LEVELS];
+	struct nestor_xlate_step nested[NESTOR_XLATE_LEVELS];
+	struct nestor_mem_gen gen;
+	struct nestor_mem_sig sig;
+};
+
+#define NESTOR_MEM_MAX_SEGS	4096
+#define NESTOR_MEM_MAX_BYTES	(64ULL << 20)	/* total of one call */
+
+/*
+ * struct nestor_mem_seg - one segment of NESTOR_IOC_READ.
+ * In: @space, @flags (0), @addr, @len, @buf (user address).
+ * Out: @status, @done bytes copied to @buf, @fail_addr the first address
+ * not read (addr + len when complete).
+ */
+struct nestor_mem_seg {
+	__u32 space;
+	__u32 flags;
+	__u64 addr;
+	__u64 len;
+	__u64 buf;
+	__u64 done;
+	__u64 fail_addr;
+	__u32 status;
+	__u32 pad;
+};
+
+/*
+ * struct nestor_mem_read - NESTOR_IOC_READ.
+ * @segs points to @nr_segs struct nestor_mem_seg of @seg_size bytes each
+ * (sizeof(struct nestor_mem_seg) today).  1 <= nr_segs <=
+ * NESTOR_MEM_MAX_SEGS and the lengths add up to at most
+ * NESTOR_MEM_MAX_BYTES, or the call fails with E2BIG.  A failing segment
+ * does not fail the call.  Out: @nr_ok segments complete, @bytes copied.
+ */
+struct nestor_mem_read {
+	__u32 flags;
+	__u32 nr_segs;
+	struct nestor_mem_target target;
+	__u64 segs;
+	__u32 seg_size;
+	__u32 nr_ok;
+	__u64 bytes;
+	struct nestor_mem_gen gen;
+	struct nestor_mem_sig sig;
+};
+
+#define NESTOR_WALK_MAX_NODES	65536
+#define NESTOR_WALK_MAX_FIELDS	32
+#define NESTOR_WALK_MAX_FIELD	256	/* bytes */
+
+#define NESTOR_FIELD_F_DEREF	_BITULL(0)	/* *(node + offset) + deref_offset */
+
+/*
+ * struct nestor_walk_field - a field gathered from every node.
+ * @offset: from the node's start (the link address minus link_offset);
+ * @size: 1..NESTOR_WALK_MAX_FIELD bytes; @flags: NESTOR_FIELD_F_*;
+ * @deref_offset: with NESTOR_FIELD_F_DEREF, the field is read at the
+ * pointer found at @offset plus @deref_offset (cred->uid, parent->tgid).
+ */
+struct nestor_walk_field {
+	__s32 offset;
+	__u16 size;
+	__u16 flags;
+	__s32 deref_offset;
+	__u32 pad;
+};
+
+/* Why a walk stopped (nestor_list_walk.end). */
+enum nestor_walk_end {
+	NESTOR_WALK_END_HEAD = 1,	/* came back to the head */
+	NESTOR_WALK_END_NULL = 2,	/* a NULL next pointer */
+	NESTOR_WALK_END_LIMIT = 3,	/* max_nodes reached */
+	NESTOR_WALK_END_CYCLE = 4,	/* a node seen twice (not the head) */
+	NESTOR_WALK_END_UNREADABLE = 5,	/* a next pointer could not be read */
+	NESTOR_WALK_END_FULL = 6,	/* the records buffer is full */
+};
+
+/*
+ * One record per node in @records: struct nestor_walk_record, then each
+ * field's bytes, each field padded to a multiple of 8 bytes.
+ * @status: enum nestor_mem_status of the first field that failed;
+ * @bad_fields: bit i set when field i could not be read (zeroed).
+ */
+struct nestor_walk_record {
+	__u64 node;
+	__u32 status;
+	__u32 bad_fields;
+};
+
+/*
+ * struct nestor_list_walk - NESTOR_IOC_LIST_WALK.
+ * The walk reads the pointer at @head, then for every link L it reaches:
+ * node = L - @link_offset, fields from node, next link at L + @next_offset.
+ * It stops at @head, at NULL, after @max_nodes (1..NESTOR_WALK_MAX_NODES)
+ * nodes, at a cycle, or at an unreadable link; @end says which.
+ * Out: @record_size, @nr_nodes records in @records, @nr_bad of them with
+ * an unreadable field, @end, @gen.
+ */
+struct nestor_list_walk {
+	__u32 flags;
+	__u32 space;
+	struct nestor_mem_target target;
+	__u64 head;
+	__u32 link_offset;
+	__u32 next_offset;
+	__u32 nr_fields;
+	__u32 max_nodes;
+	__u64 fields;
+	__u64 records;
+	__u64 records_len;
+	__u32 record_size;
+	__u32 nr_nodes;
+	__u32 nr_bad;
+	__u32 end;
+	struct nestor_mem_gen gen;
+	struct nestor_mem_sig sig;
+};
+
+#define NESTOR_IOC_TRANSLATE	_IOWR(NESTOR_IOC_MAGIC, 0x10, struct nestor_translate)
+#define NESTOR_IOC_READ		_IOWR(NESTOR_IOC_MAGIC, 0x11, struct nestor_mem_read)
+#define NESTOR_IOC_LIST_WALK	_IOWR(NESTOR_IOC_MAGIC, 0x12, struct nestor_list_walk)
 
 /* ------------------------------------------------------------------ */
 /* hypercall ABI for L2 guests (Documentation/hypercall.rst)            */

@@ -1,0 +1,1051 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Introspection of L2 memory from L0 (Documentation/introspection.rst):
+ * translation (L2-virtual -> L2-physical -> L1-physical), vectored reads
+ * and list walks, each reporting the generations it depended on.
+ *
+ * Nothing here trusts L1 beyond the memory it owns:
+ * - L2's paging mode (CR0.PG, CR4.LA57, EFER.LMA/NX) and CR3 come from
+ *   KVM's own vCPU state at L2 exits (registry.c), not from vmcs12/vmcb12.
+ * - The nested root is the one KVM entered L2 with (the registry context).
+ * - Tables are walked in software, the way the CPU walks them for L2.
+ * - L1 memory is read through the VMM's address space (kvm->mm), pinned
+ *   with get_user_pages_remote(): kvm_read_guest() would copy from the
+ *   caller's mm, and the ioctl does not run in the VMM process.
+ *
+ * Change tracking: KVM write-protects every L1 page it shadows as nested
+ * page tables, and tells page-track notifiers about each emulated write.
+ * One notifier per VM counts them: that count is the "root generation" of
+ * the VM's L2s, and every change goes out on the events group.
+ */
+#include <linux/hash.h>
+#include <linux/highmem.h>
+#include <linux/kvm_host.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/xarray.h>
+#include <asm/kvm_page_track.h>
+
+#include "nestor.h"
+
+#define PT_ADDR		GENMASK_ULL(51, 12)
+#define PT_P		BIT_ULL(0)
+#define PT_RW		BIT_ULL(1)
+#define PT_US		BIT_ULL(2)
+#define PT_PS		BIT_ULL(7)
+#define PT_NX		BIT_ULL(63)
+#define EPT_R		BIT_ULL(0)
+#define EPT_W		BIT_ULL(1)
+#define EPT_X		BIT_ULL(2)
+#define PERM_ALL	(NESTOR_PERM_R | NESTOR_PERM_W | NESTOR_PERM_X | \
+			 NESTOR_PERM_U)
+/* A stage that does not translate maps everything as one "page". */
+#define NO_LIMIT	BIT_ULL(63)
+#define PCACHE_PAGES	8
+
+/* Nested-table pages nestor keeps write-tracked, per VM. */
+#define MAX_TRACKED	16384
+
+struct nestor_mem_vm {
+	struct kvm_page_track_notifier_node node;
+	u32 vm_id;
+	atomic64_t gen;
+	struct xarray tracked;		/* gfns nestor write-tracks */
+	atomic_t nr_tracked;
+};
+
+/* ---------------------------------------------------------------- */
+/* change tracking                                                    */
+/* ---------------------------------------------------------------- */
+
+static void mem_track_write(struct kvm_vcpu *vcpu, gpa_t gpa, const u8 *new,
+			    int bytes, struct kvm_page_track_notifier_node *node)
+{
+	struct nestor_mem_vm *mv = container_of(node, struct nestor_mem_vm,
+						node);
+
+	nestor_genl_notify_tables(mv->vm_id, atomic64_inc_return(&mv->gen),
+				  gpa);
+}
+
+static void mem_track_flush_slot(struct kvm *kvm, struct kvm_memory_slot *slot,
+				 struct kvm_page_track_notifier_node *node)
+{
+	struct nestor_mem_vm *mv = container_of(node, struct nestor_mem_vm,
+						node);
+	unsigned long gfn;
+	void *entry;
+
+	/* L1 memory moved or went away: every translation may differ. */
+	nestor_genl_notify_tables(mv->vm_id, atomic64_inc_return(&mv->gen),
+				  slot->base_gfn << PAGE_SHIFT);
+	/* The slot's tracking counts go with it (slots_lock is held). */
+	xa_for_each_range(&mv->tracked, gfn, entry, slot->base_gfn,
+			  slot->base_gfn + slot->npages - 1) {
+		xa_erase(&mv->tracked, gfn);
+		atomic_dec(&mv->nr_tracked);
+	}
+}
+
+void nestor_mem_vm_attach(struct kvm *kvm, struct nestor_mem_vm *mv,
+			  u32 vm_id)
+{
+	mv->vm_id = vm_id;
+	mv->node.track_write = mem_track_write;
+	mv->node.track_flush_slot = mem_track_flush_slot;
+	kvm_page_track_register_notifier(kvm, &mv->node);
+}
+
+/*
+ * The VM has no users left (kvm_arch_destroy_vm(), or a dying VM at
+ * unload): no vCPU or VM ioctl can be inside the notifier, so unlinking
+ * it under mmu_lock, as kvm_page_track_unregister_notifier() does, is
+ * enough without its synchronize_srcu(), which may not run here (atomic).
+ */
+void nestor_mem_vm_gone(struct kvm *kvm, struct nestor_mem_vm *mv)
+{
+	write_lock(&kvm->mmu_lock);
+	hlist_del_rcu(&mv->node.node);
+	write_unlock(&kvm->mmu_lock);
+	/* The memslots, and their tracking counts, are freed with the VM. */
+	xa_destroy(&mv->tracked);
+	kfree(mv);
+}
+
+/* ---------------------------------------------------------------- */
+/* one call's view of an L2                                           */
+/* ---------------------------------------------------------------- */
+
+struct mem_tlb {
+	u64 start, end;		/* [start, end) of the space, contiguous */
+	u64 l1;			/* L1 address of start */
+};
+
+struct mem_call {
+	struct nestor_l2ctx *ctx;
+	struct kvm *kvm;
+	struct mm_struct *mm;
+	struct nestor_mem_vm *mv;
+	/* stage 2: L1's EPT/NPT for L2 */
+	bool tdp, ept;
+	u8 s2_levels;		/* 0: unsupported */
+	u64 s2_table;
+	/* stage 1: L2's paging */
+	bool s1_ready;
+	u8 s1_levels;		/* 0: paging off; 4, 5 */
+	bool s1_unsupported, nxe;
+	u32 vcpu_id;
+	bool by_vcpu;
+	struct nestor_mem_gen gen;
+	/* pinned L1 pages, reused within the call */
+	struct {
+		u64 gfn;
+		struct page *page;
+	} pc[PCACHE_PAGES];
+	unsigned int pc_next;
+	struct mem_tlb tlb[NESTOR_SPACE_L1_PHYS + 1];
+};
+
+static void mem_call_end(struct mem_call *c)
+{
+	int i;
+
+	for (i = 0; i < PCACHE_PAGES; i++)
+		if (c->pc[i].page)
+			put_page(c->pc[i].page);
+	if (c->mm)
+		mmput(c->mm);
+	if (c->kvm)
+		kvm_put_kvm(c->kvm);
+	nestor_ctx_put(c->ctx);
+}
+
+/*
+ * KVM write-protects only the nested-table pages it shadows above the
+ * last level; it lets L1 write last-level ones directly ("unsync") and
+ * resyncs later, so a remap of one 4 KiB page would go unseen.  nestor
+ * write-tracks every nested-table page it walks (before reading it): each
+ * L1 write to one of them is then emulated by KVM and reaches the
+ * notifier.  Counts add to KVM's own; nestor drops its own at unload.
+ */
+static void mem_track_table(struct mem_call *c, u64 gfn)
+{
+	struct nestor_mem_vm *mv = c->mv;
+	struct kvm_memory_slot *slot;
+	int idx, err;
+
+	if (!IS_ENABLED(CONFIG_KVM_EXTERNAL_WRITE_TRACKING)) {
+		/* without it, tracking may be off for this VM: no WARN */
+		c->gen.changed |= NESTOR_GEN_UNTRACKED;
+		return;
+	}
+	if (xa_load(&mv->tracked, gfn))
+		return;
+	if (atomic_inc_return(&mv->nr_tracked) > MAX_TRACKED) {
+		atomic_dec(&mv->nr_tracked);
+		c->gen.changed |= NESTOR_GEN_UNTRACKED;
+		return;
+	}
+	err = xa_insert(&mv->tracked, gfn, xa_mk_value(0), GFP_KERNEL);
+	if (err) {
+		atomic_dec(&mv->nr_tracked);
+		if (err != -EBUSY)
+			c->gen.changed |= NESTOR_GEN_UNTRACKED;
+		return;
+	}
+	idx = srcu_read_lock(&c->kvm->srcu);
+	write_lock(&c->kvm->mmu_lock);
+	slot = gfn_to_memslot(c->kvm, gfn);
+	if (slot)
+		kvm_slot_page_track_add_page(c->kvm, slot, gfn,
+					     KVM_PAGE_TRACK_WRITE);
+	write_unlock(&c->kvm->mmu_lock);
+	srcu_read_unlock(&c->kvm->srcu, idx);
+	if (!slot) {
+		xa_erase(&mv->tracked, gfn);
+		atomic_dec(&mv->nr_tracked);
+	}
+}
+
+/* Unload: give back nestor's tracking counts of a live VM. */
+static void mem_untrack_all(struct kvm *kvm, struct nestor_mem_vm *mv)
+{
+	struct kvm_memory_slot *slot;
+	unsigned long gfn;
+	void *entry;
+
+	/* slots_lock: no memslot (and its counts) can go meanwhile. */
+	mutex_lock(&kvm->slots_lock);
+	write_lock(&kvm->mmu_lock);
+	xa_for_each(&mv->tracked, gfn, entry) {
+		slot = gfn_to_memslot(kvm, gfn);
+		if (slot)
+			kvm_slot_page_track_remove_page(kvm, slot, gfn,
+							KVM_PAGE_TRACK_WRITE);
+	}
+	write_unlock(&kvm->mmu_lock);
+	mutex_unlock(&kvm->slots_lock);
+	xa_destroy(&mv->tracked);
+}
+
+/* The page that backs an L1 guest frame, pinned until the call ends. */
+static int l1_page(struct mem_call *c, u64 gfn, struct page **pagep)
+{
+	struct page *page;
+	unsigned long hva;
+	unsigned int i;
+	long n;
+	int idx;
+
+	for (i = 0; i < PCACHE_PAGES; i++) {
+		if (c->pc[i].page && c->pc[i].gfn == gfn) {
+			*pagep = c->pc[i].page;
+			return NESTOR_MEM_OK;
+		}
+	}
+	idx = srcu_read_lock(&c->kvm->srcu);
+	hva = gfn_to_hva(c->kvm, gfn);
+	srcu_read_unlock(&c->kvm->srcu, idx);
+	if (kvm_is_error_hva(hva))
+		return NESTOR_MEM_L1_UNBACKED;
+
+	mmap_read_lock(c->mm);
+	n = get_user_pages_remote(c->mm, hva, 1, 0, &page, NULL, NULL);
+	mmap_read_unlock(c->mm);
+	if (n != 1)
+		return NESTOR_MEM_L1_UNBACKED;
+
+	i = c->pc_next++ % PCACHE_PAGES;
+	if (c->pc[i].page)
+		put_page(c->pc[i].page);
+	c->pc[i].gfn = gfn;
+	c->pc[i].page = page;
+	*pagep = page;
+	return NESTOR_MEM_OK;
+}
+
+/* Reads within one L1 page into @kbuf, or to user memory at @ubuf. */
+static int l1_read(struct mem_call *c, u64 gpa, void *kbuf,
+		   void __user *ubuf, size_t len)
+{
+	struct page *page;
+	unsigned long left = 0;
+	void *p;
+	int st;
+
+	st = l1_page(c, gpa >> PAGE_SHIFT, &page);
+	if (st)
+		return st;
+	p = kmap_local_page(page);
+	if (kbuf)
+		memcpy(kbuf, p + offset_in_page(gpa), len);
+	else
+		left = copy_to_user(ubuf, p + offset_in_page(gpa), len);
+	kunmap_local(p);
+	return left ? NESTOR_MEM_BAD_BUFFER : NESTOR_MEM_OK;
+}
+
+static int l1_read_u64(struct mem_call *c, u64 gpa, u64 *val)
+{
+	return l1_read(c, gpa & ~7ULL, val, NULL, sizeof(*val));
+}
+
+/* ---------------------------------------------------------------- */
+/* walks                                                              */
+/* ---------------------------------------------------------------- */
+
+struct walk {
+	u64 out;		/* translated address */
+	u64 size;		/* page size, NO_LIMIT without this stage */
+	u32 perm;
+	u8 nsteps;
+	struct nestor_xlate_step *steps;	/* NULL: not wanted */
+};
+
+static void walk_step(struct walk *w, u64 table, u64 entry, u32 perm,
+		      int level, bool leaf)
+{
+	struct nestor_xlate_step *s;
+
+	if (!w->steps || w->nsteps >= NESTOR_XLATE_LEVELS)
+		return;
+	s = &w->steps[w->nsteps++];
+	s->table = table;
+	s->entry = entry;
+	s->perm = perm;
+	s->level = level;
+	s->leaf = leaf;
+}
+
+static bool is_leaf(int level, u64 entry)
+{
+	return level == 1 || ((level == 2 || level == 3) && (entry & PT_PS));
+}
+
+/* L2-physical -> L1-physical through L1's EPT/NPT for this L2. */
+static int s2_walk(struct mem_call *c, u64 l2pa, struct walk *w)
+{
+	u64 table = c->s2_table, entry, mask;
+	u32 perm = PERM_ALL, own;
+	int level, shift, st;
+	bool present, leaf;
+
+	w->nsteps = 0;
+	if (!c->tdp) {
+		w->out = l2pa;
+		w->size = NO_LIMIT;
+		w->perm = PERM_ALL;
+		return NESTOR_MEM_OK;
+	}
+	if (!c->s2_levels)
+		return NESTOR_MEM_UNSUPPORTED;
+
+	for (level = c->s2_levels; level >= 1; level--) {
+		shift = 12 + 9 * (level - 1);
+		mem_track_table(c, table >> PAGE_SHIFT);
+		st = l1_read_u64(c, table + ((l2pa >> shift) & 511) * 8, &entry);
+		if (st)
+			return st;
+		if (c->ept) {
+			/* EPT: present when readable, writable or executable. */
+			own = (entry & EPT_R ? NESTOR_PERM_R : 0) |
+			      (entry & EPT_W ? NESTOR_PERM_W : 0) |
+			      (entry & EPT_X ? NESTOR_PERM_X : 0);
+			present = entry & (EPT_R | EPT_W | EPT_X);
+		} else {
+			/* NPT walks are user accesses: U must be set. */
+			own = NESTOR_PERM_R |
+			      (entry & PT_RW ? NESTOR_PERM_W : 0) |
+			      (entry & PT_NX ? 0 : NESTOR_PERM_X) |
+			      (entry & PT_US ? NESTOR_PERM_U : 0);
+			present = entry & PT_P;
+		}
+		leaf = present && is_leaf(level, entry);
+		walk_step(w, table, entry, present ? own : 0, level, leaf);
+		if (!present)
+			return NESTOR_MEM_NESTED_FAULT;
+		perm &= own | (c->ept ? NESTOR_PERM_U : 0);
+		if (leaf) {
+			mask = BIT_ULL(shift) - 1;
+			w->out = (entry & PT_ADDR & ~mask) | (l2pa & mask);
+			w->size = BIT_ULL(shift);
+			w->perm = perm;
+			/* What L2 could not read, nestor does not read. */
+			if (!(perm & NESTOR_PERM_R) ||
+			    (!c->ept && !(perm & NESTOR_PERM_U)))
+				return NESTOR_MEM_NESTED_FAULT;
+			return NESTOR_MEM_OK;
+		}
+		table = entry & PT_ADDR;
+	}
+	return NESTOR_MEM_NESTED_FAULT;
+}
+
+/* An 8-byte L2-physical word (an L2 page-table entry). */
+static int l2phys_read_u64(struct mem_call *c, u64 l2pa, u64 *val)
+{
+	struct mem_tlb *t = &c->tlb[NESTOR_SPACE_L2_PHYS];
+	struct walk w = {};
+	int st;
+
+	if (l2pa < t->start || l2pa >= t->end) {
+		st = s2_walk(c, l2pa & ~7ULL, &w);
+		if (st)
+			return st;
+		t->start = l2pa & ~7ULL;
+		t->end = t->start + (w.size - (w.out & (w.size - 1)));
+		if (t->end < t->start)
+			t->end = U64_MAX;
+		t->l1 = w.out;
+	}
+	return l1_read_u64(c, t->l1 + (l2pa - t->start), val);
+}
+
+static bool canonical(u64 va, int levels)
+{
+	int bits = 12 + 9 * levels;
+
+	return (u64)(((s64)va << (64 - bits)) >> (64 - bits)) == va;
+}
+
+/* L2-virtual -> L2-physical through L2's own page tables. */
+static int s1_walk(struct mem_call *c, u64 va, struct walk *w)
+{
+	u64 table = c->gen.cr3 & PT_ADDR, entry, mask;
+	u32 perm = PERM_ALL, own;
+	int level, shift, st;
+	bool leaf;
+
+	w->nsteps = 0;
+	if (c->s1_unsupported)
+		return NESTOR_MEM_UNSUPPORTED;
+	if (!c->s1_levels) {
+		w->out = va;
+		w->size = NO_LIMIT;
+		w->perm = PERM_ALL;
+		return NESTOR_MEM_OK;
+	}
+	if (!canonical(va, c->s1_levels))
+		return NESTOR_MEM_NONCANONICAL;
+
+	for (level = c->s1_levels; level >= 1; level--) {
+		shift = 12 + 9 * (level - 1);
+		st = l2phys_read_u64(c, table + ((va >> shift) & 511) * 8,
+				     &entry);
+		if (st)
+			return st;
+		own = NESTOR_PERM_R |
+		      (entry & PT_RW ? NESTOR_PERM_W : 0) |
+		      (entry & PT_US ? NESTOR_PERM_U : 0) |
+		      (c->nxe && (entry & PT_NX) ? 0 : NESTOR_PERM_X);
+		leaf = (entry & PT_P) && is_leaf(level, entry);
+		walk_step(w, table, entry, entry & PT_P ? own : 0, level, leaf);
+		if (!(entry & PT_P))
+			return NESTOR_MEM_L2_FAULT;
+		perm &= own;
+		if (leaf) {
+			mask = BIT_ULL(shift) - 1;
+			w->out = (entry & PT_ADDR & ~mask) | (va & mask);
+			w->size = BIT_ULL(shift);
+			w->perm = perm;
+			return NESTOR_MEM_OK;
+		}
+		table = entry & PT_ADDR;
+	}
+	return NESTOR_MEM_L2_FAULT;
+}
+
+static u64 bytes_to_end(u64 addr, u64 size)
+{
+	return size - (addr & (size - 1));
+}
+
+/*
+ * @addr of @space to an L1 address and how many bytes from there on are
+ * contiguous in L1 (at least up to the end of the L1 page).
+ */
+static int resolve(struct mem_call *c, u32 space, u64 addr, u64 *l1,
+		   u64 *run)
+{
+	struct mem_tlb *t = &c->tlb[space];
+	struct walk w1 = {}, w2 = {};
+	u64 l2pa, n;
+	int st;
+
+	if (space == NESTOR_SPACE_L1_PHYS) {
+		*l1 = addr;
+		*run = PAGE_SIZE - offset_in_page(addr);
+		return NESTOR_MEM_OK;
+	}
+	if (addr >= t->start && addr < t->end) {
+		*l1 = t->l1 + (addr - t->start);
+		*run = t->end - addr;
+		return NESTOR_MEM_OK;
+	}
+	l2pa = addr;
+	n = NO_LIMIT;
+	if (space == NESTOR_SPACE_L2_VIRT) {
+		st = s1_walk(c, addr, &w1);
+		if (st)
+			return st;
+		l2pa = w1.out;
+		n = bytes_to_end(addr, w1.size);
+	}
+	st = s2_walk(c, l2pa, &w2);
+	if (st)
+		return st;
+	n = min(n, bytes_to_end(l2pa, w2.size));
+	n = min(n, (u64)PAGE_SIZE - offset_in_page(w2.out));
+	if (space == NESTOR_SPACE_L2_VIRT || c->tdp) {
+		t->start = addr;
+		t->end = addr + n < addr ? U64_MAX : addr + n;
+		t->l1 = w2.out;
+	}
+	*l1 = w2.out;
+	*run = n;
+	return NESTOR_MEM_OK;
+}
+
+/*
+ * Reads @len bytes at @addr of @space into @kbuf or @ubuf; *done says how
+ * many bytes were read before a failure.
+ */
+static int mem_read(struct mem_call *c, u32 space, u64 addr, u64 len,
+		    void *kbuf, void __user *ubuf, u64 *done)
+{
+	u64 l1, run, n;
+	int st;
+
+	*done = 0;
+	while (*done < len) {
+		st = resolve(c, space, addr + *done, &l1, &run);
+		if (st)
+			return st;
+		n = min3(len - *done, run,
+			 (u64)PAGE_SIZE - offset_in_page(l1));
+		st = l1_read(c, l1, kbuf ? kbuf + *done : NULL,
+			     kbuf ? NULL : ubuf + *done, n);
+		if (st)
+			return st;
+		*done += n;
+	}
+	return NESTOR_MEM_OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* request setup                                                      */
+/* ---------------------------------------------------------------- */
+
+static int check_common(u64 flags, u32 space, const struct nestor_mem_target *t,
+			const struct nestor_mem_sig *sig)
+{
+	if (flags & NESTOR_MEM_F_SIGN)
+		return -EOPNOTSUPP;	/* no key store yet */
+	if (flags & ~NESTOR_MEM_F_CR3)
+		return -EINVAL;
+	if (memchr_inv(sig, 0, sizeof(*sig)))
+		return -EINVAL;
+	if (!(flags & NESTOR_MEM_F_CR3) && t->cr3)
+		return -EINVAL;
+	if (space != NESTOR_SPACE_L2_VIRT && (flags & NESTOR_MEM_F_CR3))
+		return -EINVAL;
+	if (space < NESTOR_SPACE_L2_VIRT || space > NESTOR_SPACE_L1_PHYS)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Pins the L2 context, its VM and the VMM's mm.  -ENOENT: no such L2;
+ * -ESRCH: its VM is going away.
+ */
+static int mem_call_begin(struct mem_call *c, const struct nestor_mem_target *t)
+{
+	struct nestor_mem_vm *spare;
+	u64 root;
+
+	memset(c, 0, sizeof(*c));
+	c->ctx = nestor_ctx_get_by_id(t->l2_id);
+	if (!c->ctx)
+		return -ENOENT;
+	spare = kzalloc(sizeof(*spare), GFP_KERNEL);
+	if (!spare)
+		return -ENOMEM;
+	xa_init(&spare->tracked);
+	c->kvm = nestor_ctx_get_kvm(c->ctx, &c->mv, &spare);
+	kfree(spare);
+	if (!c->kvm)
+		return -ESRCH;
+	if (!c->mv)
+		return -ENOMEM;
+	c->mm = c->kvm->mm;
+	if (!c->mm || !mmget_not_zero(c->mm)) {
+		c->mm = NULL;
+		return -ESRCH;
+	}
+
+	root = c->ctx->root;
+	c->tdp = c->ctx->tdp;
+	c->ept = c->ctx->isa == NESTOR_BACKEND_VMX;
+	c->s2_table = root & PT_ADDR;
+	if (c->ept) {
+		/* EPTP bits 5:3: page-walk length minus one. */
+		c->s2_levels = ((root >> 3) & 7) + 1;
+		if (c->s2_levels != 4 && c->s2_levels != 5)
+			c->s2_levels = 0;
+	} else {
+		c->s2_levels = c->ctx->l1_npt_levels;
+	}
+	c->gen.root = c->tdp ? root : 0;
+	c->gen.root_gen = atomic64_read(&c->mv->gen);
+	c->vcpu_id = t->vcpu_id;
+	return 0;
+}
+
+static int vcpu_slot(struct mem_call *c, struct nestor_ctx_vcpu *out)
+{
+	struct nestor_ctx_vcpu vcpus[NESTOR_CTX_VCPUS];
+	int i, n = nestor_ctx_vcpus(c->ctx, vcpus);
+
+	for (i = 0; i < n; i++) {
+		if (vcpus[i].vcpu_id == c->vcpu_id) {
+			*out = vcpus[i];
+			return 0;
+		}
+	}
+	return -ESRCH;
+}
+
+/*
+ * L2's paging as L0 last saw it on that vCPU; -ESRCH when that vCPU never
+ * left L2 in this context (nothing is known about its paging yet).
+ */
+static int s1_begin(struct mem_call *c, u64 flags, u64 cr3)
+{
+	struct nestor_ctx_vcpu v;
+
+	if (vcpu_slot(c, &v) || !v.regs_known)
+		return -ESRCH;
+	c->by_vcpu = !(flags & NESTOR_MEM_F_CR3);
+	c->gen.cr3 = c->by_vcpu ? v.cr3 : cr3;
+	c->gen.cr3_gen = c->by_vcpu ? v.cr3_changes : 0;
+	if (!(v.cr0 & X86_CR0_PG))
+		c->s1_levels = 0;
+	else if (v.efer & EFER_LMA)
+		c->s1_levels = (v.cr4 & X86_CR4_LA57) ? 5 : 4;
+	else
+		c->s1_unsupported = true;	/* 32-bit and PAE paging */
+	c->nxe = v.efer & EFER_NX;
+	c->s1_ready = true;
+	return 0;
+}
+
+/* What changed while the call ran. */
+static void mem_call_finish_gen(struct mem_call *c)
+{
+	struct nestor_ctx_vcpu v;
+
+	if (atomic64_read(&c->mv->gen) != c->gen.root_gen)
+		c->gen.changed |= NESTOR_GEN_ROOT_CHANGED;
+	if (READ_ONCE(c->ctx->dead))
+		c->gen.changed |= NESTOR_GEN_ROOT_STALE;
+	if (c->by_vcpu && (vcpu_slot(c, &v) || v.cr3_changes != c->gen.cr3_gen))
+		c->gen.changed |= NESTOR_GEN_CR3_CHANGED;
+}
+
+/* ---------------------------------------------------------------- */
+/* NESTOR_IOC_TRANSLATE                                               */
+/* ---------------------------------------------------------------- */
+
+static long ioc_translate(void __user *argp, size_t usize)
+{
+	struct nestor_translate *x, in;
+	struct walk w1 = {}, w2 = {};
+	struct mem_call c;
+	struct page *page;
+	u64 l2pa;
+	long err;
+
+	if (usize < sizeof(*x))
+		return -EINVAL;
+	x = kmalloc(sizeof(*x), GFP_KERNEL);
+	if (!x)
+		return -ENOMEM;
+	err = copy_struct_from_user(x, sizeof(*x), argp, usize);
+	if (err)
+		goto out_free;
+	err = -EINVAL;
+	if (x->pad || x->status || x->l2_levels || x->nested_levels)
+		goto out_free;
+	err = check_common(x->flags, x->space, &x->target, &x->sig);
+	if (err)
+		goto out_free;
+
+	err = mem_call_begin(&c, &x->target);
+	if (!err && x->space == NESTOR_SPACE_L2_VIRT)
+		err = s1_begin(&c, x->flags, x->target.cr3);
+	if (err)
+		goto out_call;
+
+	/* Only in-fields survive: every out-field is rewritten below. */
+	in = *x;
+	memset(x, 0, sizeof(*x));
+	x->flags = in.flags;
+	x->space = in.space;
+	x->target = in.target;
+	x->addr = in.addr;
+	w1.steps = x->l2;
+	w2.steps = x->nested;
+	l2pa = x->addr;
+	if (x->space == NESTOR_SPACE_L2_VIRT) {
+		x->status = s1_walk(&c, x->addr, &w1);
+		x->l2_levels = w1.nsteps;
+		if (x->status)
+			goto done;
+		l2pa = w1.out;
+		x->l2_page_size = w1.size == NO_LIMIT ? 0 : w1.size;
+		x->l2_perm = w1.perm;
+	}
+	x->l2_phys = l2pa;
+	if (x->space != NESTOR_SPACE_L1_PHYS) {
+		x->status = s2_walk(&c, l2pa, &w2);
+		x->nested_levels = w2.nsteps;
+		if (x->status)
+			goto done;
+		x->l1_phys = w2.out;
+		x->nested_page_size = w2.size == NO_LIMIT ? 0 : w2.size;
+		x->nested_perm = w2.perm;
+	} else {
+		x->l1_phys = x->addr;
+	}
+	/* The chain ends in L1 memory, or says that there is none. */
+	x->status = l1_page(&c, x->l1_phys >> PAGE_SHIFT, &page);
+done:
+	mem_call_finish_gen(&c);
+	x->gen = c.gen;
+	err = 0;
+	if (copy_to_user(argp, x, sizeof(*x)))
+		err = -EFAULT;
+out_call:
+	mem_call_end(&c);
+out_free:
+	kfree(x);
+	return err;
+}
+
+/* ---------------------------------------------------------------- */
+/* NESTOR_IOC_READ                                                    */
+/* ---------------------------------------------------------------- */
+
+static long ioc_read(void __user *argp, size_t usize)
+{
+	struct nestor_mem_seg *segs = NULL, *s;
+	struct nestor_mem_read r;
+	bool need_s1 = false;
+	struct mem_call c;
+	u64 total = 0;
+	void __user *useg;
+	u32 i;
+	long err;
+
+	if (usize < sizeof(r))
+		return -EINVAL;
+	err = copy_struct_from_user(&r, sizeof(r), argp, usize);
+	if (err)
+		return err;
+	if (r.nr_ok || r.bytes)
+		return -EINVAL;
+	err = check_common(r.flags, NESTOR_SPACE_L2_VIRT, &r.target, &r.sig);
+	if (err)
+		return err;
+	if (!r.nr_segs || r.seg_size < sizeof(*segs) || r.seg_size > PAGE_SIZE)
+		return -EINVAL;
+	if (r.nr_segs > NESTOR_MEM_MAX_SEGS)
+		return -E2BIG;
+
+	segs = kvmalloc_array(r.nr_segs, sizeof(*segs), GFP_KERNEL);
+	if (!segs)
+		return -ENOMEM;
+	for (i = 0; i < r.nr_segs; i++) {
+		s = &segs[i];
+		useg = u64_to_user_ptr(r.segs + (u64)i * r.seg_size);
+		err = copy_struct_from_user(s, sizeof(*s), useg, r.seg_size);
+		if (err)
+			goto out_free;
+		err = -EINVAL;
+		if (s->flags || s->pad || s->space < NESTOR_SPACE_L2_VIRT ||
+		    s->space > NESTOR_SPACE_L1_PHYS)
+			goto out_free;
+		err = -E2BIG;
+		total += s->len;
+		if (s->len > NESTOR_MEM_MAX_BYTES ||
+		    total > NESTOR_MEM_MAX_BYTES)
+			goto out_free;
+		need_s1 |= s->space == NESTOR_SPACE_L2_VIRT;
+	}
+
+	err = mem_call_begin(&c, &r.target);
+	if (!err && need_s1)
+		err = s1_begin(&c, r.flags, r.target.cr3);
+	if (err)
+		goto out_call;
+
+	for (i = 0; i < r.nr_segs; i++) {
+		s = &segs[i];
+		s->done = 0;
+		if (s->addr + s->len < s->addr && s->addr + s->len != 0)
+			s->status = NESTOR_MEM_RANGE;
+		else
+			s->status = mem_read(&c, s->space, s->addr, s->len, NULL,
+					     u64_to_user_ptr(s->buf), &s->done);
+		s->fail_addr = s->addr + s->done;
+		r.bytes += s->done;
+		r.nr_ok += !s->status;
+		useg = u64_to_user_ptr(r.segs + (u64)i * r.seg_size);
+		if (copy_to_user(useg, s, sizeof(*s))) {
+			err = -EFAULT;
+			goto out_call;
+		}
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			goto out_call;
+		}
+		cond_resched();
+	}
+	mem_call_finish_gen(&c);
+	r.gen = c.gen;
+	if (copy_to_user(argp, &r, sizeof(r)))
+		err = -EFAULT;
+out_call:
+	mem_call_end(&c);
+out_free:
+	kvfree(segs);
+	return err;
+}
+
+/* ---------------------------------------------------------------- */
+/* NESTOR_IOC_LIST_WALK                                               */
+/* ---------------------------------------------------------------- */
+
+/* Open-addressed set of link addresses (never 0): cycle detection. */
+struct link_set {
+	u64 *slot;
+	u32 mask;
+};
+
+static bool link_set_add(struct link_set *set, u64 link)
+{
+	u32 i = hash_64(link, 32) & set->mask;
+
+	while (set->slot[i]) {
+		if (set->slot[i] == link)
+			return false;
+		i = (i + 1) & set->mask;
+	}
+	set->slot[i] = link;
+	return true;
+}
+
+static int walk_node(struct mem_call *c, struct nestor_list_walk *lw,
+		     const struct nestor_walk_field *f, u64 link, void *rec)
+{
+	struct nestor_walk_record *hdr = rec;
+	u64 node = link - lw->link_offset, addr, ptr, done;
+	u8 *data = rec + sizeof(*hdr);
+	u32 i;
+	int st;
+
+	memset(rec, 0, lw->record_size);
+	hdr->node = node;
+	for (i = 0; i < lw->nr_fields; i++) {
+		addr = node + (s64)f[i].offset;
+		st = NESTOR_MEM_OK;
+		if (f[i].flags & NESTOR_FIELD_F_DEREF) {
+			st = mem_read(c, lw->space, addr, sizeof(ptr), &ptr,
+				      NULL, &done);
+			addr = ptr + (s64)f[i].deref_offset;
+		}
+		if (!st)
+			st = mem_read(c, lw->space, addr, f[i].size, data, NULL,
+				      &done);
+		if (st) {
+			memset(data, 0, f[i].size);
+			hdr->bad_fields |= BIT(i);
+			if (!hdr->status)
+				hdr->status = st;
+		}
+		data += round_up(f[i].size, 8);
+	}
+	return hdr->status;
+}
+
+static long do_walk(struct mem_call *c, struct nestor_list_walk *lw,
+		    const struct nestor_walk_field *f)
+{
+	struct link_set set;
+	u64 link, next, done;
+	void *rec;
+	long err = 0;
+
+	set.mask = roundup_pow_of_two(2 * lw->max_nodes) - 1;
+	set.slot = kvcalloc(set.mask + 1, sizeof(u64), GFP_KERNEL);
+	rec = kmalloc(lw->record_size, GFP_KERNEL);
+	if (!set.slot || !rec) {
+		err = -ENOMEM;
+		goto out;
+	}
+
+	if (mem_read(c, lw->space, lw->head, sizeof(link), &link, NULL,
+		     &done)) {
+		lw->end = NESTOR_WALK_END_UNREADABLE;
+		goto out;
+	}
+	for (;;) {
+		if (!link) {
+			lw->end = NESTOR_WALK_END_NULL;
+			break;
+		}
+		if (link == lw->head) {
+			lw->end = NESTOR_WALK_END_HEAD;
+			break;
+		}
+		if (lw->nr_nodes == lw->max_nodes) {
+			lw->end = NESTOR_WALK_END_LIMIT;
+			break;
+		}
+		if (!link_set_add(&set, link)) {
+			lw->end = NESTOR_WALK_END_CYCLE;
+			break;
+		}
+		if ((u64)(lw->nr_nodes + 1) * lw->record_size >
+		    lw->records_len) {
+			lw->end = NESTOR_WALK_END_FULL;
+			break;
+		}
+		if (walk_node(c, lw, f, link, rec))
+			lw->nr_bad++;
+		if (copy_to_user(u64_to_user_ptr(lw->records +
+					(u64)lw->nr_nodes * lw->record_size),
+				 rec, lw->record_size)) {
+			err = -EFAULT;
+			break;
+		}
+		lw->nr_nodes++;
+		if (mem_read(c, lw->space, link + lw->next_offset,
+			     sizeof(next), &next, NULL, &done)) {
+			lw->end = NESTOR_WALK_END_UNREADABLE;
+			break;
+		}
+		link = next;
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+out:
+	kfree(rec);
+	kvfree(set.slot);
+	return err;
+}
+
+static long ioc_list_walk(void __user *argp, size_t usize)
+{
+	struct nestor_walk_field *f = NULL;
+	struct nestor_list_walk lw;
+	struct mem_call c;
+	u32 i, rsize;
+	long err;
+
+	if (usize < sizeof(lw))
+		return -EINVAL;
+	err = copy_struct_from_user(&lw, sizeof(lw), argp, usize);
+	if (err)
+		return err;
+	err = check_common(lw.flags, lw.space, &lw.target, &lw.sig);
+	if (err)
+		return err;
+	if (lw.record_size || lw.nr_nodes || lw.nr_bad || lw.end)
+		return -EINVAL;
+	if (!lw.max_nodes)
+		return -EINVAL;
+	if (lw.max_nodes > NESTOR_WALK_MAX_NODES ||
+	    lw.nr_fields > NESTOR_WALK_MAX_FIELDS)
+		return -E2BIG;
+	if (lw.nr_fields && !lw.fields)
+		return -EINVAL;
+
+	rsize = sizeof(struct nestor_walk_record);
+	if (lw.nr_fields) {
+		f = memdup_user(u64_to_user_ptr(lw.fields),
+				lw.nr_fields * sizeof(*f));
+		if (IS_ERR(f))
+			return PTR_ERR(f);
+	}
+	for (i = 0; i < lw.nr_fields; i++) {
+		err = -EINVAL;
+		if (!f[i].size || f[i].size > NESTOR_WALK_MAX_FIELD ||
+		    (f[i].flags & ~NESTOR_FIELD_F_DEREF) || f[i].pad ||
+		    (!(f[i].flags & NESTOR_FIELD_F_DEREF) &&
+		     f[i].deref_offset))
+			goto out_free;
+		rsize += round_up(f[i].size, 8);
+	}
+	err = -EINVAL;
+	if (lw.records_len < rsize)
+		goto out_free;
+	lw.record_size = rsize;
+
+	err = mem_call_begin(&c, &lw.target);
+	if (!err && lw.space == NESTOR_SPACE_L2_VIRT)
+		err = s1_begin(&c, lw.flags, lw.target.cr3);
+	if (!err)
+		err = do_walk(&c, &lw, f);
+	if (!err) {
+		mem_call_finish_gen(&c);
+		lw.gen = c.gen;
+		if (copy_to_user(argp, &lw, sizeof(lw)))
+			err = -EFAULT;
+	}
+	mem_call_end(&c);
+out_free:
+	kfree(f);
+	return err;
+}
+
+/* ---------------------------------------------------------------- */
+/* setup                                                              */
+/* ---------------------------------------------------------------- */
+
+long nestor_mem_ioctl(unsigned int nr, void __user *argp, size_t usize)
+{
+	switch (nr) {
+	case _IOC_NR(NESTOR_IOC_TRANSLATE):
+		return ioc_translate(argp, usize);
+	case _IOC_NR(NESTOR_IOC_READ):
+		return ioc_read(argp, usize);
+	case _IOC_NR(NESTOR_IOC_LIST_WALK):
+		return ioc_list_walk(argp, usize);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/*
+ * Before the destroy hook goes (main.c): every notifier is unlinked while
+ * the registry still knows when a VM dies.
+ */
+void nestor_mem_exit(void)
+{
+	struct nestor_mem_vm *mv;
+	struct kvm *kvm;
+
+	while ((mv = nestor_registry_detach_mem(&kvm))) {
+		mem_untrack_all(kvm, mv);
+		kvm_page_track_unregister_notifier(kvm, &mv->node);
+		kvm_put_kvm(kvm);
+		kfree(mv);
+	}
+}
