@@ -131,7 +131,11 @@ make_payload() {
 	done
 	[[ -d $NESTOR_BUILD/uapi ]] && find "$NESTOR_BUILD/uapi" -maxdepth 1 -type f -perm -u+x -exec cp {} "$p/bin/" \;
 	[[ -d $NESTOR_BUILD/nested ]] && find "$NESTOR_BUILD/nested" -maxdepth 1 -type f -perm -u+x -exec cp {} "$p/bin/" \;
-	cp "$HERE"/uapi/*.sh "$HERE"/nested/*.sh "$p/bin/" 2>/dev/null
+	# Helper scripts the suites call; the suites themselves went to suites/
+	# above (each folder has its own suite.sh, which would collide here).
+	for s in "$HERE"/uapi/*.sh "$HERE"/nested/*.sh; do
+		[[ $(basename "$s") == suite.sh ]] || cp "$s" "$p/bin/"
+	done
 	if [[ $name == realistic* || $name == soak ]]; then
 		"$HERE/realistic/build.sh" "$p" >&2 || return 1
 		cp "$HERE"/realistic/*.sh "$p/bin/" 2>/dev/null

@@ -61,6 +61,8 @@ one_boot() { # one_boot MODE I
 		stall_diag
 	fi
 	stop_l1 30 2>/dev/null
+	# L0's timekeeping is a suspect for the stalls: show its changes.
+	dmesg | grep -iE 'clocksource|tsc|timekeeping|hpet' | tail -n 5 | sed 's/^/# dmesg: /'
 }
 
 echo "1..$((SOAK_ROUNDS * 2))"
