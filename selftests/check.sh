@@ -54,7 +54,7 @@ tap_cmd() { # name cmd...: one TAP line for a command's success
 }
 
 install_deps() {
-	local pkgs=(build-essential pkg-config libmnl-dev libelf-dev bc
+	local pkgs=(build-essential pkg-config libmnl-dev libelf-dev libbpf-dev bc
 		busybox-static cpio lz4 kmod qemu-system-x86 jq xorriso isolinux
 		syslinux-common sparse binutils bpftool file linux-source-6.1 dkms socat)
 	local missing=()
