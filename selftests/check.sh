@@ -187,7 +187,7 @@ if want svm-minimal || want vmx-minimal; then
 		2>"$R/payload-minimal.log" || log "minimal payload failed"
 fi
 if want svm-realistic || want vmx-realistic; then
-	make_payload realistic "$HERE/realistic/suite-registry.sh" \
+	make_payload realistic "$HERE/realistic/suite-registry.sh" "$HERE/realistic/suite-ps.sh" \
 		2>"$R/payload-realistic.log" || log "realistic payload failed"
 fi
 

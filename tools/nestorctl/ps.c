@@ -31,7 +31,6 @@
 /* Linux with PTI: the user half of a process's 8 KiB PGD pair is the
  * second page, so CR3 bit 12 set means a user CR3 without the kernel. */
 #define PTI_USER_BIT	0x1000ull
-#define BANNER_PREFIX	"Linux version "
 
 struct ps_ctx {
 	struct nestor *n;
@@ -72,28 +71,27 @@ static int read1(struct ps_ctx *c, uint64_t va, void *buf, uint64_t len,
 }
 
 /*
- * Probes every candidate offset in one vectored read: the banner's bytes
- * at linux_banner + k * 2 MiB.  Unmapped candidates fail only their own
- * segment.  Exactly one must match.  Uses the target's CR3 (flags say
- * whether it is the vCPU's current one); -1 when none matched.
+ * Probes every candidate offset in one vectored read: @len bytes at
+ * @base + k * 2 MiB must equal @want.  Unmapped candidates fail only their
+ * own segment.  Exactly one must match (EEXIST: several, a planted copy;
+ * the caller refuses to guess).  Uses the target's CR3 (flags say whether
+ * it is the vCPU's current one); -1 when none matched.
  */
-static int kaslr_probe(struct ps_ctx *c, uint32_t flags, int *err)
+static int kaslr_probe(struct ps_ctx *c, uint32_t flags, uint64_t base,
+		       const void *want, size_t len, int *err)
 {
-	const char *want = *c->p->banner ? c->p->banner : BANNER_PREFIX;
-	size_t len = strlen(want);
-	uint64_t base = c->p->linux_banner, k, nk;
 	struct nestor_mem_seg *s;
 	struct nestor_mem_read r;
-	char *bufs;
 	int found = -1, matches = 0;
+	uint64_t k, nk;
+	char *bufs;
 
 	nk = base < KERNEL_AREA_END ? (KERNEL_AREA_END - base) / KASLR_ALIGN : 0;
 	if (nk > NESTOR_MEM_MAX_SEGS)
 		nk = NESTOR_MEM_MAX_SEGS;
-	if (!nk) {
-		*err = EINVAL;
+	*err = 0;
+	if (!nk)
 		return -1;
-	}
 	s = calloc(nk, sizeof(*s));
 	bufs = calloc(nk, len);
 	if (!s || !bufs) {
@@ -125,7 +123,7 @@ static int kaslr_probe(struct ps_ctx *c, uint32_t flags, int *err)
 			found = k;
 		}
 		if (matches > 1) {
-			*err = EEXIST;	/* a planted copy: refuse to guess */
+			*err = EEXIST;
 			found = -1;
 		}
 	}
@@ -135,43 +133,84 @@ static int kaslr_probe(struct ps_ctx *c, uint32_t flags, int *err)
 }
 
 /*
+ * The anchor of the probe: linux_banner's text when the profile has it,
+ * else the name of the boot CPU's idle task, init_task.comm, which Linux
+ * sets to "swapper/0" at boot (16 bytes, NUL padded).
+ */
+static void kaslr_anchor(const struct linux_profile *p, uint64_t *va,
+			 const void **want, size_t *len)
+{
+	static const char idle0[] = "swapper/0";
+
+	if (p->linux_banner && *p->banner) {
+		*va = p->linux_banner;
+		*want = p->banner;
+		*len = strlen(p->banner);
+	} else {
+		*va = p->init_task + p->comm.offset;
+		*want = idle0;
+		*len = sizeof(idle0);	/* with its NUL */
+	}
+}
+
+/*
  * Finds the KASLR offset and a CR3 that maps the kernel: the vCPU's
  * current CR3 first; with PTI that may be a user CR3, so then its kernel
- * twin.  Checks the result at init_task: its comm must be "swapper".
- * 0, or an errno (ENOENT: no banner found; EEXIST: several).
+ * twin.  Checks the result at init_task: comm "swapper...", pid 0.
+ * 0, or an errno (ENOENT: not found; EEXIST: several matches).
  */
 static int kaslr_find(struct ps_ctx *c, const char **why)
 {
+	struct nestor_mem_seg s[2];
+	struct nestor_mem_read r;
+	const void *want;
 	char comm[8];
-	uint32_t st;
+	uint32_t pid;
+	uint64_t va;
+	size_t len;
 	int k, err;
 
-	k = kaslr_probe(c, 0, &err);
+	kaslr_anchor(c->p, &va, &want, &len);
+	k = kaslr_probe(c, 0, va, want, len, &err);
 	if (err)
 		goto fail;
 	c->t.cr3 = c->gen.cr3;
 	if (k < 0 && (c->gen.cr3 & PTI_USER_BIT)) {
 		c->t.cr3 = c->gen.cr3 & ~PTI_USER_BIT;
-		k = kaslr_probe(c, NESTOR_MEM_F_CR3, &err);
+		k = kaslr_probe(c, NESTOR_MEM_F_CR3, va, want, len, &err);
 		if (err)
 			goto fail;
 	}
 	if (k < 0) {
-		*why = "linux_banner not found in the kernel image area (wrong profile?)";
+		*why = "the kernel's anchor was not found in the kernel image area (wrong profile?)";
 		return ENOENT;
 	}
 	c->kaslr = (uint64_t)k * KASLR_ALIGN;
-	err = read1(c, c->p->init_task + c->kaslr + c->p->comm.offset, comm,
-		    sizeof(comm), &st);
+	memset(s, 0, sizeof(s));
+	memset(&r, 0, sizeof(r));
+	s[0].space = s[1].space = NESTOR_SPACE_L2_VIRT;
+	s[0].addr = c->p->init_task + c->kaslr + c->p->comm.offset;
+	s[0].len = sizeof(comm);
+	s[0].buf = (uintptr_t)comm;
+	s[1].addr = c->p->init_task + c->kaslr + c->p->pid.offset;
+	s[1].len = sizeof(pid);
+	s[1].buf = (uintptr_t)&pid;
+	r.flags = NESTOR_MEM_F_CR3;
+	r.target = c->t;
+	r.nr_segs = 2;
+	r.seg_size = sizeof(s[0]);
+	r.segs = (uintptr_t)s;
+	err = nestor_read(c->n, &r);
+	c->calls++;
 	if (err)
 		goto fail;
-	if (st || memcmp(comm, "swapper", 7)) {
-		*why = "init_task's comm is not \"swapper\" at the offset found (wrong profile?)";
+	if (r.nr_ok != 2 || memcmp(comm, "swapper", 7) || pid) {
+		*why = "init_task is not the idle task at the offset found (wrong profile?)";
 		return ENOENT;
 	}
 	return 0;
 fail:
-	*why = err == EEXIST ? "linux_banner found at several offsets: refusing to guess" : "";
+	*why = err == EEXIST ? "the kernel's anchor was found at several offsets: refusing to guess" : "";
 	return err;
 }
 
