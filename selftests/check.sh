@@ -54,7 +54,7 @@ tap_cmd() { # name cmd...: one TAP line for a command's success
 }
 
 install_deps() {
-	local pkgs=(build-essential pkg-config libmnl-dev libelf-dev bc
+	local pkgs=(build-essential pkg-config libmnl-dev libelf-dev libbpf-dev bc
 		busybox-static cpio lz4 kmod qemu-system-x86 jq xorriso isolinux
 		syslinux-common sparse binutils bpftool file linux-source-6.1 dkms socat)
 	local missing=()
@@ -191,7 +191,7 @@ if want svm-minimal || want vmx-minimal; then
 		2>"$R/payload-minimal.log" || log "minimal payload failed"
 fi
 if want svm-realistic || want vmx-realistic; then
-	make_payload realistic "$HERE/realistic/suite-registry.sh" \
+	make_payload realistic "$HERE/realistic/suite-registry.sh" "$HERE/realistic/suite-ps.sh" \
 		2>"$R/payload-realistic.log" || log "realistic payload failed"
 fi
 

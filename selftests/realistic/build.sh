@@ -171,6 +171,8 @@ if [ ! -s "$l1initrd" ]; then
 	rm -f "$s/opt/qemu/.done"
 	ln -s /opt/qemu/qemu "$s/bin/qemu"
 	cp "$vmlinux" "$s/l2/vmlinux"
+	# The compressed kernel too: KASLR needs its decompressor (suite-ps).
+	cp "$kroot/boot/vmlinuz-$kver" "$s/l2/vmlinuz"
 	cp "$l2initrd" "$s/l2/initrd"
 	for m in kvm kvm_amd kvm_intel; do
 		modprobe -d "$kroot" -S "$kver" --show-depends "$m" | while read -r kind path _; do
@@ -207,9 +209,17 @@ cp -a "$bundle" "$dst/qemu"
 rm -f "$dst/qemu/.done"
 cp "$vmlinux" "$dst/l1-kernel"
 cp "$l1initrd" "$dst/l1-initrd"
-for f in lib.sh nestor-json.sh suite-registry.sh suite-demo.sh; do
+for f in lib.sh nestor-json.sh suite-registry.sh suite-demo.sh suite-ps.sh; do
 	install -m 755 "$HERE/$f" "$dst/$f"
 done
+# The L2 kernel's profile for nestorctl ps, made here on the host from
+# the same build (BTF and exported symbols of its vmlinux).
+ctl=$REPO/tools/nestorctl/nestorctl
+if [ -x "$ctl" ]; then
+	"$ctl" profile --vmlinux "$vmlinux" -o "$dst/l2-profile" || die "nestorctl profile failed for $vmlinux"
+else
+	log "no $ctl (tools not built): no l2-profile, suite-ps will skip"
+fi
 {
 	echo "kver=$kver"
 	echo "qemu=$qver"

@@ -39,3 +39,19 @@ offset() { # module struct member
 	echo "vcpu_vmx.fail=$(offset kvm_intel vcpu_vmx fail)"
 } >"$dir/expected-offsets"
 cat "$dir/expected-offsets" >&2
+
+# For test_profile (nestorctl profile): the vmlinux itself, and bpftool's
+# offsets of the members a profile holds.
+ln -sf "$VMLINUX" "$dir/vmlinux"
+voffset() { # struct member
+	bpftool btf dump file "$dir/vmlinux.btf" format raw |
+		awk -v s="'$1'" -v m="'$2'" '
+			$1 ~ /^\[/ { in_s = ($2 == "STRUCT" && $3 == s) ; next }
+			in_s && $1 == m { split($3, b, "="); print b[2] / 8; exit }'
+}
+{
+	for m in tasks pid tgid comm real_parent cred mm; do
+		echo "task_struct.$m=$(voffset task_struct $m)"
+	done
+	echo "cred.uid=$(voffset cred uid)"
+} >"$dir/expected-profile"

@@ -21,6 +21,8 @@
 #include "json.h"
 #include "console.h"
 #include "mem.h"
+#include "profile.h"
+#include "ps.h"
 
 #ifndef NESTOR_TOOLS_VERSION
 #define NESTOR_TOOLS_VERSION "0.1"
@@ -51,6 +53,15 @@ static const char usage_text[] =
 "                        hex dump of LEN bytes (at most 1 MiB); S is\n"
 "                        l2-virt (default), l2-phys or l1-phys; L2-virtual\n"
 "                        addresses go through vCPU N's CR3 (default 0) or X\n"
+"  profile --vmlinux FILE [--system-map FILE] [-o OUT]\n"
+"  profile --btf FILE --system-map FILE [-o OUT]\n"
+"                        a Linux guest profile (task_struct offsets and\n"
+"                        symbols, from BTF) for ps\n"
+"  ps L2 [--profile FILE] [--vcpu N] [--max N] [--per-datum] [--json]\n"
+"     [--stats]          the processes of a Linux L2 (PID, PPID, UID,\n"
+"                        COMM) in one list walk; --per-datum reads one\n"
+"                        datum per call; --stats: calls and time on stderr;\n"
+"                        the profile may come from $NESTOR_PROFILE\n"
 "  help                  this text\n"
 "\n"
 "stats columns, per exit reason (VMX basic exit reason, SVM exit code):\n"
@@ -810,6 +821,8 @@ static const struct {
 	{ "console", cmd_console },
 	{ "translate", nestorctl_translate },
 	{ "read", nestorctl_read },
+	{ "profile", nestorctl_profile },
+	{ "ps", nestorctl_ps },
 };
 
 int main(int argc, char **argv)
