@@ -183,7 +183,7 @@ vmx_backend=$("$H/boot-l0.sh" --detect-vmx 2>/dev/null || echo vmx)
 
 if want svm-minimal || want vmx-minimal; then
 	make_payload minimal "$HERE/uapi/suite.sh" "$HERE/nested/suite.sh" \
-		"$HERE/nested/events.sh" \
+		"$HERE/nested/events.sh" "$HERE/nested/identity.sh" \
 		2>"$R/payload-minimal.log" || log "minimal payload failed"
 fi
 if want svm-realistic || want vmx-realistic; then
