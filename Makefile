@@ -2,7 +2,7 @@
 #
 # nestor: kernel module (kmod/nestor.ko) and tools.
 #
-#   make                 module against KDIR, and the tools
+#   make                 module against KDIR, the tools, the L2 guest module
 #   make check           the whole test suite (emulated L0s: SVM and VMX)
 #   make demo [VMX=1]    a sandbox L0 running a real L1 and L2s
 #   make bench           the benchmarks; figures go to $(NESTOR_BUILD)/bench
@@ -18,16 +18,22 @@ KERNEL_SOURCES := $(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h \
 					  netfilter/*.c netfilter/*.h)) \
 		  uapi/linux/nestor.h
 
-.PHONY: all module tools install modules_install clean style sparse \
+.PHONY: all module tools guest install modules_install clean style sparse \
 	check unit demo bench
 
-all: module tools
+all: module tools guest
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 tools:
 	$(MAKE) -C tools
+
+# The L2 guest module (Documentation/identity.rst), for an L2 kernel:
+# GUEST_KDIR defaults to KDIR (Debian 6.1 headers in CI).
+GUEST_KDIR ?= $(KDIR)
+guest:
+	$(MAKE) -C tools/guest KDIR=$(GUEST_KDIR)
 
 modules_install:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install

@@ -67,6 +67,19 @@ static long nestor_ioctl(struct file *file, unsigned int cmd,
 		if (_IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
 			return -ENOTTY;
 		return nestor_mem_ioctl(_IOC_NR(cmd), argp, _IOC_SIZE(cmd));
+	/* keys and L2 identity (keys.c, identity.c) */
+	case _IOC_NR(NESTOR_IOC_KEY_ADD):
+		if (_IOC_DIR(cmd) != _IOC_WRITE)
+			return -ENOTTY;
+		return nestor_keys_ioctl_add(argp, _IOC_SIZE(cmd));
+	case _IOC_NR(NESTOR_IOC_KEY_DEL):
+		if (_IOC_DIR(cmd) != _IOC_WRITE)
+			return -ENOTTY;
+		return nestor_keys_ioctl_del(argp, _IOC_SIZE(cmd));
+	case _IOC_NR(NESTOR_IOC_IDENT_DEL):
+		if (_IOC_DIR(cmd) != _IOC_WRITE)
+			return -ENOTTY;
+		return nestor_ident_ioctl_del(argp, _IOC_SIZE(cmd));
 	default:
 		return -ENOTTY;
 	}

@@ -50,6 +50,9 @@ static int fill_vm(struct sk_buff *skb, const struct nestor_vm *vm)
 	for_each_set_bit(bit, vm->vcpu_ids, NESTOR_MAX_VCPU_ID)
 		if (nla_put_u32(skb, NESTOR_A_VM_VCPU, bit))
 			return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, NESTOR_A_VM_L1_HYPERCALLS,
+			      atomic64_read(&vm->l1_hypercalls), NESTOR_A_PAD))
+		return -EMSGSIZE;
 	return 0;
 }
 
@@ -73,7 +76,8 @@ static int fill_l2(struct sk_buff *skb, const struct nestor_l2ctx *ctx,
 	    nla_put_u64_64bit(skb, NESTOR_A_L2_LAST_SEEN_NS,
 			      READ_ONCE(ctx->last_seen_ns), NESTOR_A_PAD) ||
 	    nla_put_u64_64bit(skb, NESTOR_A_L2_ENTRIES,
-			      atomic64_read(&ctx->entries), NESTOR_A_PAD))
+			      atomic64_read(&ctx->entries), NESTOR_A_PAD) ||
+	    nestor_ident_fill_l2(skb, ctx))
 		return -EMSGSIZE;
 	if (!with_vcpus)
 		return 0;
@@ -291,6 +295,37 @@ static int dump_l2(struct sk_buff *skb, struct netlink_callback *cb)
 	return dump_finish(skb, cb, err, next_id);
 }
 
+static int put_ident_full(struct sk_buff *skb,
+			  const struct nestor_ident_info *info);
+
+/* L2 identities: cb->args[0] is the next identity's sequence number. */
+static int dump_ident_one(const struct nestor_ident_info *info, void *arg)
+{
+	struct dump_arg *a = arg;
+	void *hdr = dump_put(a);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if (put_ident_full(a->skb, info)) {
+		genlmsg_cancel(a->skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(a->skb, hdr);
+	return 0;
+}
+
+static int dump_ident(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct dump_arg a = { skb, cb, NESTOR_CMD_GET_IDENT };
+	u32 next_seq = 0;
+	int err;
+
+	if (cb->args[1])
+		return 0;
+	err = nestor_ident_walk(cb->args[0], dump_ident_one, &a, &next_seq);
+	return dump_finish(skb, cb, err, next_seq);
+}
+
 static const struct genl_small_ops nestor_ops[] = {
 	{
 		.cmd = NESTOR_CMD_GET_VERSION,
@@ -311,6 +346,11 @@ static const struct genl_small_ops nestor_ops[] = {
 	{
 		.cmd = NESTOR_CMD_GET_STATS,
 		.doit = get_stats,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = NESTOR_CMD_GET_IDENT,
+		.dumpit = dump_ident,
 		.flags = GENL_ADMIN_PERM,
 	},
 };
@@ -375,8 +415,13 @@ void nestor_genl_notify_vm_gone(u32 vm_id)
 	notify(NESTOR_CMD_VM_GONE, NULL, 0, vm_id);
 }
 
-/* Introspection (mem.c): L1 wrote a page of nested tables of a VM. */
-void nestor_genl_notify_tables(u32 vm_id, u64 gen, u64 gpa)
+/*
+ * One event on the events group, built by @fill; atomic context (callers
+ * hold their locks), so a failed allocation just drops the event.
+ */
+static void multicast_event(u8 cmd, int (*fill)(struct sk_buff *skb,
+						 const void *arg),
+			    const void *arg)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -387,17 +432,93 @@ void nestor_genl_notify_tables(u32 vm_id, u64 gen, u64 gpa)
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
 	if (!msg)
 		return;
-	hdr = genlmsg_put(msg, 0, 0, &nestor_family, 0,
-			  NESTOR_CMD_TABLES_CHANGED);
-	if (!hdr || nla_put_u32(msg, NESTOR_A_VM_ID, vm_id) ||
-	    nla_put_u64_64bit(msg, NESTOR_A_TABLES_GEN, gen, NESTOR_A_PAD) ||
-	    nla_put_u64_64bit(msg, NESTOR_A_TABLES_GPA, gpa, NESTOR_A_PAD)) {
+	hdr = genlmsg_put(msg, 0, 0, &nestor_family, 0, cmd);
+	if (!hdr || fill(msg, arg)) {
 		nlmsg_free(msg);
 		return;
 	}
 	genlmsg_end(msg, hdr);
 	genlmsg_multicast(&nestor_family, msg, 0, NESTOR_GRP_EVENTS,
 			  GFP_ATOMIC);
+}
+
+struct tables_event {
+	u32 vm_id;
+	u64 gen;
+	u64 gpa;
+};
+
+static int fill_tables(struct sk_buff *skb, const void *arg)
+{
+	const struct tables_event *ev = arg;
+
+	if (nla_put_u32(skb, NESTOR_A_VM_ID, ev->vm_id) ||
+	    nla_put_u64_64bit(skb, NESTOR_A_TABLES_GEN, ev->gen, NESTOR_A_PAD) ||
+	    nla_put_u64_64bit(skb, NESTOR_A_TABLES_GPA, ev->gpa, NESTOR_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Introspection (mem.c): L1 wrote a page of nested tables of a VM. */
+void nestor_genl_notify_tables(u32 vm_id, u64 gen, u64 gpa)
+{
+	struct tables_event ev = { .vm_id = vm_id, .gen = gen, .gpa = gpa };
+
+	multicast_event(NESTOR_CMD_TABLES_CHANGED, fill_tables, &ev);
+}
+
+/*
+ * An identity's attributes; in GET_IDENT dumps and events also the context
+ * it is bound to (or was last), which GET_L2 messages carry already.
+ */
+static int put_ident(struct sk_buff *skb, const struct nestor_ident_info *info)
+{
+	if (nla_put_string(skb, NESTOR_A_IDENT_NAME, info->name) ||
+	    nla_put_u32(skb, NESTOR_A_IDENT_KEY_ID, info->key_id) ||
+	    nla_put_u32(skb, NESTOR_A_IDENT_FLAGS, info->flags) ||
+	    nla_put_u64_64bit(skb, NESTOR_A_IDENT_BOUND_NS, info->bound_ns,
+			      NESTOR_A_PAD) ||
+	    nla_put_u64_64bit(skb, NESTOR_A_IDENT_REGISTRATIONS,
+			      info->registrations, NESTOR_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int put_ident_ctx(struct sk_buff *skb,
+			 const struct nestor_ident_info *info)
+{
+	if (nla_put_u32(skb, NESTOR_A_L2_ID, info->l2_id) ||
+	    nla_put_u32(skb, NESTOR_A_VM_ID, info->vm_id) ||
+	    nla_put_u64_64bit(skb, NESTOR_A_L2_VMCS12, info->vmcs12,
+			      NESTOR_A_PAD) ||
+	    nla_put_u64_64bit(skb, NESTOR_A_L2_ROOT, info->root, NESTOR_A_PAD) ||
+	    (info->holder_l2_id &&
+	     nla_put_u32(skb, NESTOR_A_IDENT_HOLDER_L2_ID, info->holder_l2_id)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+int nestor_genl_put_ident(struct sk_buff *skb,
+			  const struct nestor_ident_info *info)
+{
+	return put_ident(skb, info);
+}
+
+static int put_ident_full(struct sk_buff *skb,
+			  const struct nestor_ident_info *info)
+{
+	return put_ident(skb, info) || put_ident_ctx(skb, info) ? -EMSGSIZE : 0;
+}
+
+static int fill_ident(struct sk_buff *skb, const void *arg)
+{
+	return put_ident_full(skb, arg);
+}
+
+/* Atomic context: identity.c calls this under its lock. */
+void nestor_genl_notify_ident(u8 cmd, const struct nestor_ident_info *info)
+{
+	multicast_event(cmd, fill_ident, info);
 }
 
 int nestor_genl_init(void)

@@ -2,7 +2,8 @@
 /*
  * nestor's hypercall leaf (Documentation/hypercall.rst).  L2 executes
  * VMCALL/VMMCALL with RAX = NESTOR_HC_LEAF; the exit is completed here in
- * L0 and never reaches L1.  The "ping" function proves the path end to end.
+ * L0 and never reaches L1.  The "ping" function proves the path end to end;
+ * the identity functions are in identity.c.
  */
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -27,6 +28,13 @@ static enum nestor_claim_result hypercall_handle(struct nestor_exit_ctx *ec,
 				 ~nestor_reg_read(vcpu, VCPU_REGS_RCX));
 		nestor_reg_write(vcpu, VCPU_REGS_RCX, NESTOR_UAPI_VERSION);
 		status = NESTOR_HC_OK;
+		break;
+	case NESTOR_HC_FN_CHALLENGE:
+	case NESTOR_HC_FN_REGISTER:
+	case NESTOR_HC_FN_QUERY:
+	case NESTOR_HC_FN_UNREGISTER:
+		/* identity.c; it may sleep (guest memory, HMAC) */
+		status = nestor_ident_hypercall(ec, function);
 		break;
 	default:
 		status = NESTOR_HC_ENOSYS;

@@ -18,6 +18,9 @@ u64 nestor_features(void)
 		features |= NESTOR_FEAT_PING;
 	if (nestor_hook_armed())
 		features |= NESTOR_FEAT_CONSOLE;
+	if (nestor_hook_armed() && nestor_hypercall_claimed() &&
+	    nestor_ident_ready())
+		features |= NESTOR_FEAT_IDENTITY;
 	return features;
 }
 
@@ -58,9 +61,12 @@ static int __init nestor_init(void)
 	err = nestor_hook_init();
 	if (err)
 		goto out_registry;
-	err = nestor_hypercall_init();
+	err = nestor_ident_init();
 	if (err)
 		goto out_hook;
+	err = nestor_hypercall_init();
+	if (err)
+		goto out_ident;
 	err = nestor_chardev_init();
 	if (err)
 		goto out_hypercall;
@@ -72,6 +78,9 @@ static int __init nestor_init(void)
 
 out_hypercall:
 	nestor_hypercall_exit();
+out_ident:
+	nestor_ident_exit();
+	nestor_keys_exit();
 out_hook:
 	nestor_hook_exit();
 out_registry:
@@ -90,6 +99,8 @@ static void __exit nestor_exit(void)
 	/* Needs the destroy hook to still be armed. */
 	nestor_mem_exit();
 	nestor_hypercall_exit();
+	nestor_ident_exit();
+	nestor_keys_exit();
 	nestor_hook_exit();
 	nestor_registry_exit();
 	nestor_genl_exit();

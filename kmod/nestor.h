@@ -11,6 +11,7 @@
 #include <linux/refcount.h>
 #include <linux/atomic.h>
 #include <linux/kvm_host.h>
+#include <linux/uio.h>
 #include <uapi/linux/nestor.h>
 
 #include "exit_decode.h"
@@ -46,6 +47,8 @@ struct nestor_arch_ops {
 	void (*exit_raw)(struct kvm_vcpu *vcpu, struct nestor_exit_raw *raw);
 	/* L2's current CR3. */
 	u64 (*guest_cr3)(struct kvm_vcpu *vcpu);
+	/* L2's CPL, from vmcb02 / vmcs02 (an L2 exit being handled). */
+	int (*guest_cpl)(struct kvm_vcpu *vcpu);
 };
 
 extern const struct nestor_arch_ops nestor_vmx_ops;
@@ -119,6 +122,7 @@ struct nestor_vm {
 	struct list_head vcpus;
 	unsigned long vcpu_ids[BITS_TO_LONGS(NESTOR_MAX_VCPU_ID)];
 	struct nestor_mem_vm *mem;	/* introspection state, mem.c */
+	atomic64_t l1_hypercalls;	/* nestor hypercalls L1 made itself */
 	struct rcu_head rcu;
 };
 
@@ -168,6 +172,9 @@ int nestor_ctx_vcpus(const struct nestor_l2ctx *ctx,
 		     struct nestor_ctx_vcpu *out);
 
 extern unsigned int nestor_idle_expiry_ms;
+
+/* L1 itself executed nestor's hypercall: count it on its VM. */
+void nestor_registry_note_l1_call(struct kvm_vcpu *vcpu);
 
 /* ------------------------------------------------------------------ */
 /* divert hook and claims (hook.c)                                     */
@@ -237,5 +244,75 @@ void nestor_genl_notify_vm_gone(u32 vm_id);
 void nestor_genl_notify_tables(u32 vm_id, u64 gen, u64 gpa);
 
 u64 nestor_features(void);
+
+/* ------------------------------------------------------------------ */
+/* keys (keys.c) and L2 identity (identity.c)                          */
+/* ------------------------------------------------------------------ */
+
+#define NESTOR_HMAC_LEN		32
+/* Reported by nestor_key_flags() next to NESTOR_KEY_F_*: HMAC possible. */
+#define NESTOR_KEY_HAS_SECRET	BIT(31)
+
+/*
+ * HMAC-SHA256 over @n pieces with the key (@kind, @key_id), which never
+ * leaves keys.c.  May sleep.  -ENOKEY: no such key, or one without secret.
+ */
+int nestor_key_hmac(u32 kind, u32 key_id, const struct kvec *vec,
+		    unsigned int n, u8 mac[NESTOR_HMAC_LEN]);
+/* NESTOR_KEY_F_* and NESTOR_KEY_HAS_SECRET; -ENOKEY when absent. */
+int nestor_key_flags(u32 kind, u32 key_id, u32 *flags);
+long nestor_keys_ioctl_add(void __user *argp, size_t usize);
+long nestor_keys_ioctl_del(void __user *argp, size_t usize);
+void nestor_keys_exit(void);
+
+struct sk_buff;
+
+/*
+ * Exported by kvm.ko, declared only in its private x86.h; identity.c
+ * checks both prototypes against BTF before use.  With the vCPU in guest
+ * mode, walk_mmu is the nested MMU: an L2 virtual address goes through
+ * L2's page tables and L1's EPT/NPT to L1 memory.
+ */
+struct x86_exception;
+int kvm_read_guest_virt(struct kvm_vcpu *vcpu, gva_t addr, void *val,
+			unsigned int bytes, struct x86_exception *exception);
+int kvm_write_guest_virt_system(struct kvm_vcpu *vcpu, gva_t addr, void *val,
+				unsigned int bytes,
+				struct x86_exception *exception);
+
+/* A snapshot of one identity, for netlink. */
+struct nestor_ident_info {
+	char name[NESTOR_IDENT_NAME_MAX + 1];
+	u32 key_id;
+	u32 flags;			/* NESTOR_IDENT_F_* */
+	u64 bound_ns;
+	u64 registrations;
+	/* the bound context, or the last one when absent */
+	u32 l2_id;
+	u32 vm_id;
+	u64 vmcs12;
+	u64 root;
+	u32 holder_l2_id;		/* IDENT_CONFLICT only */
+};
+
+int nestor_ident_init(void);
+void nestor_ident_exit(void);
+bool nestor_ident_ready(void);
+/* hypercall.c: one identity function; returns a NESTOR_HC_* status. */
+u64 nestor_ident_hypercall(struct nestor_exit_ctx *ec, u64 function);
+/* registry.c, registry lock held: a context appeared / was retired. */
+void nestor_ident_ctx_new(struct nestor_l2ctx *ctx);
+void nestor_ident_ctx_gone(struct nestor_l2ctx *ctx);
+/* genl.c: identity attributes of a context (none when it holds none). */
+int nestor_ident_fill_l2(struct sk_buff *skb, const struct nestor_l2ctx *ctx);
+/* genl.c: dump from identity @start_seq on; see registry walks. */
+int nestor_ident_walk(u32 start_seq,
+		      int (*fn)(const struct nestor_ident_info *info, void *arg),
+		      void *arg, u32 *next_seq);
+long nestor_ident_ioctl_del(void __user *argp, size_t usize);
+
+int nestor_genl_put_ident(struct sk_buff *skb,
+			  const struct nestor_ident_info *info);
+void nestor_genl_notify_ident(u8 cmd, const struct nestor_ident_info *info);
 
 #endif /* NESTOR_INTERNAL_H */

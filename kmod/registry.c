@@ -177,6 +177,7 @@ static void ctx_retire(struct nestor_l2ctx *ctx, bool notify)
 	struct nestor_vcpu *nv;
 
 	ctx->dead = true;
+	nestor_ident_ctx_gone(ctx);
 	hash_del_rcu(&ctx->hnode);
 	list_del(&ctx->vm_node);
 	list_for_each_entry(nv, &ctx->vm->vcpus, vm_node)
@@ -295,6 +296,7 @@ static struct nestor_l2ctx *ctx_create(struct nestor_vm *vm, u64 vmcs12,
 	hash_add_rcu(ctx_hash, &ctx->hnode, ctx_key(vm, vmcs12, root));
 	list_add_tail(&ctx->vm_node, &vm->ctxs);
 	nestor_genl_notify_ctx(NESTOR_CMD_L2_NEW, ctx, 0);
+	nestor_ident_ctx_new(ctx);
 
 	/* The same vmcs12 under another root: L1 changed the nested root. */
 	list_for_each_entry(other, &vm->ctxs, vm_node) {
@@ -348,6 +350,22 @@ fail:
 out:
 	spin_unlock(&registry_lock);
 	return ctx;
+}
+
+/* L1 itself executed nestor's hypercall (identity.c refused it). */
+void nestor_registry_note_l1_call(struct kvm_vcpu *vcpu)
+{
+	struct nestor_vm *vm;
+
+	spin_lock(&registry_lock);
+	/* Listed even before it runs an L2: the attempt is the news. */
+	vm = registry_live ? vm_get_or_create(vcpu->kvm) : NULL;
+	if (vm)
+		atomic64_inc(&vm->l1_hypercalls);
+	spin_unlock(&registry_lock);
+	if (!vm)
+		pr_warn_ratelimited("nestor: L1 (pid %d) made a nestor hypercall that is not counted\n",
+				    task_tgid_nr(current));
 }
 
 /* ---------------------------------------------------------------- */

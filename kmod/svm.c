@@ -65,6 +65,12 @@ static u64 svm_guest_cr3(struct kvm_vcpu *vcpu)
 	return vcpu->arch.cr3;
 }
 
+static int svm_guest_cpl(struct kvm_vcpu *vcpu)
+{
+	/* The VMCB's CPL field, as KVM's own svm_get_cpl() reads it. */
+	return svm_vmcb(vcpu)->save.cpl;
+}
+
 const struct nestor_arch_ops nestor_svm_ops = {
 	.name = "svm",
 	.isa = NESTOR_BACKEND_SVM,
@@ -80,4 +86,5 @@ const struct nestor_arch_ops nestor_svm_ops = {
 	.exit_reason = svm_exit_reason,
 	.exit_raw = svm_exit_raw,
 	.guest_cr3 = svm_guest_cr3,
+	.guest_cpl = svm_guest_cpl,
 };

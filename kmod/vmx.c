@@ -83,6 +83,12 @@ static u64 vmx_guest_cr3(struct kvm_vcpu *vcpu)
 	return vcpu->arch.cr3;
 }
 
+static int vmx_guest_cpl(struct kvm_vcpu *vcpu)
+{
+	/* SS.DPL is the CPL in VMX guest state (KVM's vmx_get_cpl()). */
+	return (nestor_vmread(GUEST_SS_AR_BYTES) >> 5) & 3;
+}
+
 const struct nestor_arch_ops nestor_vmx_ops = {
 	.name = "vmx",
 	.isa = NESTOR_BACKEND_VMX,
@@ -96,4 +102,5 @@ const struct nestor_arch_ops nestor_vmx_ops = {
 	.exit_reason = vmx_exit_reason,
 	.exit_raw = vmx_exit_raw,
 	.guest_cr3 = vmx_guest_cr3,
+	.guest_cpl = vmx_guest_cpl,
 };

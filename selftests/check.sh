@@ -109,6 +109,7 @@ stage_build() {
 	tap_cmd "make sparse" make -C "$REPO" sparse KDIR="$KDIR"
 	tap_cmd "dkms builds the module for $KVER (dkms.conf)" dkms_build
 	tap_cmd "tools build" make -C "$REPO/tools"
+	tap_cmd "L2 guest module builds (tools/guest)" make -C "$REPO/tools/guest" KDIR="$KDIR"
 	tap_cmd "uapi tests build" make -C "$HERE/uapi" O="$NESTOR_BUILD/uapi"
 	tap_cmd "nested tests build" make -C "$HERE/nested" O="$NESTOR_BUILD/nested"
 }
@@ -188,10 +189,12 @@ vmx_backend=$("$H/boot-l0.sh" --detect-vmx 2>/dev/null || echo vmx)
 if want svm-minimal || want vmx-minimal; then
 	make_payload minimal "$HERE/uapi/suite.sh" "$HERE/nested/suite.sh" \
 		"$HERE/nested/events.sh" "$HERE/nested/console.sh" "$HERE/nested/mem.sh" \
+		"$HERE/nested/identity.sh" \
 		2>"$R/payload-minimal.log" || log "minimal payload failed"
 fi
 if want svm-realistic || want vmx-realistic; then
 	make_payload realistic "$HERE/realistic/suite-registry.sh" "$HERE/realistic/suite-ps.sh" \
+		"$HERE/realistic/suite-identity.sh" \
 		2>"$R/payload-realistic.log" || log "realistic payload failed"
 fi
 

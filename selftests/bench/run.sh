@@ -123,6 +123,7 @@ build_payload() {
 	cp "$HERE/suite.sh" "$p/suite"
 	chmod +x "$p/suite"
 	cp "$B/nested/nested_l2" "$p/bin/"
+	cp "$B/nested/identity_l2" "$p/bin/"
 	bundle_libs "$p" "$rootfs"
 	step "pack the L0 initramfs" "$H/mkinitramfs.sh" "$B/bench.initrd" \
 		--kver "$KVER" --payload "$p" --rootfs "$rootfs"
@@ -263,6 +264,11 @@ done
 	echo
 	echo "summary (medians; a difference below a run's noise figure is not a result):"
 	printf '%s\n' "${summary[@]}"
+	echo
+	echo "L2 identity: registration round trip (completed in L0) vs a hypercall L1 answers:"
+	for be in $backends; do
+		grep -h '^# bench identity' "$B/$be.results" 2>/dev/null | sed "s/^# /  $be: /"
+	done
 } >"$OUT"
 cat "$OUT"
 log "written to $OUT"

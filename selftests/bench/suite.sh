@@ -255,6 +255,24 @@ tap 0 "$(line 1 median med) (goal <= $GOAL %: $v_med)"
 tap 0 "$(line 2 "10th percentile" p10) (goal <= $GOAL %: $v_p10)"
 echo "# bench: the interquartile range of a is $iqr % of its median"
 
+# L2 identity (Documentation/identity.rst): a registration round trip
+# (challenge, HMAC-SHA256 in L2, register; both completed in L0) against a
+# hypercall that L1 answers, same boot, same L2.  identity_l2 --bench times
+# N of each as one phase each and prints the ratio.
+IDN=${NESTOR_BENCH_ID_N:-200}
+if [ -x /nestor/bin/identity_l2 ]; then
+	if insmod "$KO" >"$W/mod.err" 2>&1; then
+		/nestor/bin/identity_l2 --bench "$IDN" >"$W/identity.out" 2>"$W/identity.err"
+		id_rc=$?
+		grep '^bench identity' "$W/identity.out" | sed 's/^/# /'
+		tap "$id_rc" "identity_l2 --bench $IDN (registration vs a hypercall L1 answers)"
+		[ "$id_rc" = 0 ] || grep -E '^not ok' "$W/identity.out" | sed 's/^/#   /'
+		rmmod nestor >"$W/mod.err" 2>&1
+	else
+		tap 1 "insmod nestor.ko for the identity benchmark"
+	fi
+fi
+
 {
 	echo "# bench-results-begin"
 	echo "# kernel=$(uname -r)"

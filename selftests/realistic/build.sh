@@ -140,7 +140,15 @@ fi
 
 # --- L2's initramfs and L1's, per input hash (cheap to check, ~2 s to build)
 files_hash() { cat "$@" | sha256sum | cut -c1-16; }
-l2key=$(files_hash /bin/busybox "$HERE/l2-init" "$HERE/build.sh")
+# The identity guest module (tools/guest), built for the L2's kernel (the
+# same Debian kernel as L0 and L1): l2-init loads it on rl.ident=NAME.
+identko=
+if [ -n "${KDIR:-}" ] && make -C "$REPO/tools/guest" KDIR="$KDIR" >&2; then
+	identko=$REPO/tools/guest/nestor_ident.ko
+else
+	log "warning: tools/guest/nestor_ident.ko not built (KDIR=${KDIR:-unset}): L2 identity off"
+fi
+l2key=$(files_hash /bin/busybox "$HERE/l2-init" "$HERE/build.sh" $identko)
 l2initrd=$RC/l2-initrd-$l2key
 if [ ! -s "$l2initrd" ]; then
 	log "building L2's initramfs"
@@ -149,6 +157,7 @@ if [ ! -s "$l2initrd" ]; then
 	cp /bin/busybox "$s/bin/busybox"
 	for a in $(/bin/busybox --list); do [ -e "$s/bin/$a" ] || ln -s busybox "$s/bin/$a"; done
 	install -m 755 "$HERE/l2-init" "$s/init"
+	[ -n "$identko" ] && mkdir -p "$s/lib" && cp "$identko" "$s/lib/nestor_ident.ko"
 	# Uncompressed: 2 MB, nothing to decompress in the slowest guest.
 	(cd "$s" && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >"$l2initrd.tmp"
 	rm -rf "$s"

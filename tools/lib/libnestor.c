@@ -124,6 +124,13 @@ static const enum mnl_attr_data_type top_policy[NESTOR_A_MAX + 1] = {
 	[NESTOR_A_L2_OLD_ROOT]		= MNL_TYPE_U64,
 	[NESTOR_A_STATS_EXIT]		= MNL_TYPE_NESTED,
 	[NESTOR_A_ISA]			= MNL_TYPE_U32,
+	[NESTOR_A_IDENT_NAME]		= MNL_TYPE_NUL_STRING,
+	[NESTOR_A_IDENT_KEY_ID]		= MNL_TYPE_U32,
+	[NESTOR_A_IDENT_FLAGS]		= MNL_TYPE_U32,
+	[NESTOR_A_IDENT_BOUND_NS]	= MNL_TYPE_U64,
+	[NESTOR_A_IDENT_REGISTRATIONS]	= MNL_TYPE_U64,
+	[NESTOR_A_IDENT_HOLDER_L2_ID]	= MNL_TYPE_U32,
+	[NESTOR_A_VM_L1_HYPERCALLS]	= MNL_TYPE_U64,
 };
 
 static const enum mnl_attr_data_type vcpu_policy[NESTOR_A_VCPU_MAX + 1] = {
@@ -174,6 +181,13 @@ static const char *const top_attr_names[NESTOR_A_MAX + 1] = {
 	[NESTOR_A_L2_OLD_ROOT]		= "l2-old-root",
 	[NESTOR_A_STATS_EXIT]		= "stats-exit",
 	[NESTOR_A_ISA]			= "isa",
+	[NESTOR_A_IDENT_NAME]		= "ident-name",
+	[NESTOR_A_IDENT_KEY_ID]		= "ident-key-id",
+	[NESTOR_A_IDENT_FLAGS]		= "ident-flags",
+	[NESTOR_A_IDENT_BOUND_NS]	= "ident-bound-ns",
+	[NESTOR_A_IDENT_REGISTRATIONS]	= "ident-registrations",
+	[NESTOR_A_IDENT_HOLDER_L2_ID]	= "ident-holder-l2-id",
+	[NESTOR_A_VM_L1_HYPERCALLS]	= "vm-l1-hypercalls",
 };
 
 /*
@@ -770,6 +784,9 @@ static int vm_attr_cb(const struct nlattr *a, void *data)
 		}
 		p->vm->vcpu_ids[p->vm->nr_vcpus++] = mnl_attr_get_u32(a);
 		break;
+	case NESTOR_A_VM_L1_HYPERCALLS:
+		p->vm->l1_hypercalls = mnl_attr_get_u64(a);
+		break;
 	}
 	return MNL_CB_OK;
 }
@@ -902,6 +919,16 @@ static int l2_attr_cb(const struct nlattr *a, void *data)
 		p->err = l2_vcpu(p, a);
 		if (p->err)
 			return MNL_CB_ERROR;
+		break;
+	case NESTOR_A_IDENT_NAME:
+		snprintf(p->l2->ident, sizeof(p->l2->ident), "%s",
+			 mnl_attr_get_str(a));
+		break;
+	case NESTOR_A_IDENT_KEY_ID:
+		p->l2->ident_key_id = mnl_attr_get_u32(a);
+		break;
+	case NESTOR_A_IDENT_FLAGS:
+		p->l2->ident_flags = mnl_attr_get_u32(a);
 		break;
 	}
 	return MNL_CB_OK;
@@ -1272,8 +1299,11 @@ struct l2_scheme {
 	int (*lookup)(struct nestor *n, const char *val, uint32_t *l2_id);
 };
 
+static int lookup_ident(struct nestor *n, const char *val, uint32_t *l2_id);
+
 static const struct l2_scheme l2_schemes[] = {
 	{ .prefix = "l2:", .parse = parse_u32_dec },
+	{ .prefix = "id:", .lookup = lookup_ident },
 	{ .prefix = "", .parse = parse_u32_dec },
 };
 
@@ -1318,7 +1348,7 @@ int nestor_resolve_l2(struct nestor *n, const char *name, uint32_t *l2_id)
 	clear_err(n);
 	err = nestor_parse_l2_name(name, &id);
 	if (err < 0) {
-		set_err(n, "malformed L2 name \"%s\" (expected N or l2:N)",
+		set_err(n, "malformed L2 name \"%s\" (expected N, l2:N or id:NAME)",
 			name ? name : "");
 		return err;
 	}
@@ -1339,6 +1369,240 @@ int nestor_resolve_l2(struct nestor *n, const char *name, uint32_t *l2_id)
 	nestor_free_l2(&l2);
 	*l2_id = id;
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* L2 identity                                                        */
+/* ------------------------------------------------------------------ */
+
+struct ident_list {
+	struct nestor_ident *v;
+	size_t nr, cap;
+};
+
+struct ident_parse {
+	struct nestor *n;
+	struct nestor_ident *id;
+	bool has_name;
+	int err;
+};
+
+static int ident_attr_cb(const struct nlattr *a, void *data)
+{
+	struct ident_parse *p = data;
+	int ok = attr_check(p->n, a, top_policy, NESTOR_A_MAX, "top-level");
+
+	if (ok < 0) {
+		p->err = ok;
+		return MNL_CB_ERROR;
+	}
+	if (!ok)
+		return MNL_CB_OK;
+	switch (mnl_attr_get_type(a)) {
+	case NESTOR_A_IDENT_NAME:
+		snprintf(p->id->name, sizeof(p->id->name), "%s",
+			 mnl_attr_get_str(a));
+		p->has_name = true;
+		break;
+	case NESTOR_A_IDENT_KEY_ID:
+		p->id->key_id = mnl_attr_get_u32(a);
+		break;
+	case NESTOR_A_IDENT_FLAGS:
+		p->id->flags = mnl_attr_get_u32(a);
+		break;
+	case NESTOR_A_IDENT_BOUND_NS:
+		p->id->bound_ns = mnl_attr_get_u64(a);
+		break;
+	case NESTOR_A_IDENT_REGISTRATIONS:
+		p->id->registrations = mnl_attr_get_u64(a);
+		break;
+	case NESTOR_A_L2_ID:
+		p->id->l2_id = mnl_attr_get_u32(a);
+		break;
+	case NESTOR_A_VM_ID:
+		p->id->vm_id = mnl_attr_get_u32(a);
+		break;
+	case NESTOR_A_L2_VMCS12:
+		p->id->vmcs12 = mnl_attr_get_u64(a);
+		break;
+	case NESTOR_A_L2_ROOT:
+		p->id->nested_root = mnl_attr_get_u64(a);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int ident_parse(const struct nlmsghdr *nlh, struct req *r)
+{
+	struct ident_list *l = r->priv;
+	struct ident_parse p = { .n = r->n };
+
+	if (GROW(l->v, &l->cap, l->nr + 1))
+		return -ENOMEM;
+	p.id = &l->v[l->nr];
+	memset(p.id, 0, sizeof(*p.id));
+	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), ident_attr_cb,
+			   &p) < 0)
+		return p.err ? p.err : -EPROTO;
+	if (!p.has_name) {
+		set_err(r->n, "malformed reply: identity without ident-name");
+		return -EPROTO;
+	}
+	l->nr++;
+	return 0;
+}
+
+int nestor_idents(struct nestor *n, struct nestor_ident **out, size_t *nr)
+{
+	struct ident_list l = { 0 };
+	int tries = 0;
+	int err;
+
+	err = need_genl(n);
+	if (err)
+		return err;
+again:
+	err = dump(n, NESTOR_CMD_GET_IDENT, ident_parse, &l);
+	if (err) {
+		free(l.v);
+		memset(&l, 0, sizeof(l));
+		if (err == -EINTR && ++tries < 4)
+			goto again;
+		return err;
+	}
+	*out = l.v;
+	*nr = l.nr;
+	return 0;
+}
+
+/* "id:NAME": the context that holds NAME now. */
+static int lookup_ident(struct nestor *n, const char *val, uint32_t *l2_id)
+{
+	struct nestor_ident *ids = NULL;
+	size_t nr = 0, i;
+	int err;
+
+	err = nestor_idents(n, &ids, &nr);
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (i = 0; i < nr; i++) {
+		if (strcmp(ids[i].name, val))
+			continue;
+		if (ids[i].flags & NESTOR_IDENT_F_PRESENT) {
+			*l2_id = ids[i].l2_id;
+			err = 0;
+		} else {
+			set_err(n, "identity \"%s\" is absent (last on L2 context %u): its L2 must register again",
+				val, ids[i].l2_id);
+		}
+		break;
+	}
+	if (err && i == nr)
+		set_err(n, "no L2 registered the identity \"%s\"", val);
+	free(ids);
+	return err;
+}
+
+static int need_dev(struct nestor *n)
+{
+	clear_err(n);
+	if (n->fd < 0) {
+		set_err(n, "opened without NESTOR_OPEN_DEV");
+		return -ENOTCONN;
+	}
+	return 0;
+}
+
+static int dev_ioctl(struct nestor *n, unsigned long nr, void *arg,
+		     const char *what)
+{
+	int err;
+
+	if (ioctl(n->fd, nr, arg) == 0)
+		return 0;
+	err = -errno;
+	set_err(n, "%s: %s", what, strerror(-err));
+	return err;
+}
+
+int nestor_key_add(struct nestor *n, uint32_t kind, uint32_t key_id,
+		   uint32_t flags, const void *key, size_t len)
+{
+	struct nestor_key_add a;
+	int err;
+
+	err = need_dev(n);
+	if (err)
+		return err;
+	if (len > sizeof(a.key) || (len && !key)) {
+		set_err(n, "a key has at most %d bytes", NESTOR_KEY_MAX_LEN);
+		return -EINVAL;
+	}
+	memset(&a, 0, sizeof(a));
+	a.flags = flags;
+	a.kind = kind;
+	a.key_id = key_id;
+	a.key_len = (uint32_t)len;
+	if (len)
+		memcpy(a.key, key, len);
+	err = dev_ioctl(n, NESTOR_IOC_KEY_ADD, &a, "NESTOR_IOC_KEY_ADD");
+	explicit_bzero(&a, sizeof(a));
+	return err;
+}
+
+int nestor_key_del(struct nestor *n, uint32_t kind, uint32_t key_id)
+{
+	struct nestor_key_del d;
+	int err;
+
+	err = need_dev(n);
+	if (err)
+		return err;
+	memset(&d, 0, sizeof(d));
+	d.kind = kind;
+	d.key_id = key_id;
+	return dev_ioctl(n, NESTOR_IOC_KEY_DEL, &d, "NESTOR_IOC_KEY_DEL");
+}
+
+int nestor_ident_del(struct nestor *n, const char *name)
+{
+	struct nestor_ident_del d;
+	int err;
+
+	err = need_dev(n);
+	if (err)
+		return err;
+	memset(&d, 0, sizeof(d));
+	if (!name || !*name || strlen(name) > NESTOR_IDENT_NAME_MAX) {
+		set_err(n, "an identity name has 1 to %d bytes",
+			NESTOR_IDENT_NAME_MAX);
+		return -EINVAL;
+	}
+	memcpy(d.name, name, strlen(name));
+	return dev_ioctl(n, NESTOR_IOC_IDENT_DEL, &d, "NESTOR_IOC_IDENT_DEL");
+}
+
+const char *nestor_hc_status_name(uint64_t status)
+{
+	static const char *const names[] = {
+		[NESTOR_HC_OK] = "OK",
+		[NESTOR_HC_ENOSYS] = "ENOSYS",
+		[NESTOR_HC_EINVAL] = "EINVAL",
+		[NESTOR_HC_EFAULT] = "EFAULT",
+		[NESTOR_HC_ENOTL2] = "ENOTL2",
+		[NESTOR_HC_EPERM] = "EPERM",
+		[NESTOR_HC_ENONCE] = "ENONCE",
+		[NESTOR_HC_ENOKEY] = "ENOKEY",
+		[NESTOR_HC_EBADMAC] = "EBADMAC",
+		[NESTOR_HC_EUNAUTH] = "EUNAUTH",
+		[NESTOR_HC_EBOUND] = "EBOUND",
+		[NESTOR_HC_EBUSY] = "EBUSY",
+		[NESTOR_HC_ENOENT] = "ENOENT",
+		[NESTOR_HC_ENOSPC] = "ENOSPC",
+	};
+
+	return status < MNL_ARRAY_SIZE(names) ? names[status] : NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1410,6 +1674,16 @@ static int ev_attr_cb(const struct nlattr *a, void *data)
 		break;
 	case NESTOR_A_L2_OLD_ROOT:
 		p->ev->old_root = mnl_attr_get_u64(a);
+		break;
+	case NESTOR_A_IDENT_NAME:
+		snprintf(p->ev->ident, sizeof(p->ev->ident), "%s",
+			 mnl_attr_get_str(a));
+		break;
+	case NESTOR_A_IDENT_FLAGS:
+		p->ev->ident_flags = mnl_attr_get_u32(a);
+		break;
+	case NESTOR_A_IDENT_HOLDER_L2_ID:
+		p->ev->holder_l2_id = mnl_attr_get_u32(a);
 		break;
 	}
 	return MNL_CB_OK;
@@ -1571,6 +1845,14 @@ const char *nestor_event_name(uint8_t cmd)
 		return "L2_GONE";
 	case NESTOR_CMD_L2_ROOT_CHANGE:
 		return "L2_ROOT_CHANGE";
+	case NESTOR_CMD_IDENT_BOUND:
+		return "IDENT_BOUND";
+	case NESTOR_CMD_IDENT_ABSENT:
+		return "IDENT_ABSENT";
+	case NESTOR_CMD_IDENT_CONFLICT:
+		return "IDENT_CONFLICT";
+	case NESTOR_CMD_IDENT_GONE:
+		return "IDENT_GONE";
 	case NESTOR_CMD_VM_GONE:
 		return "VM_GONE";
 	case NESTOR_CMD_TABLES_CHANGED:

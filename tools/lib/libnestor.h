@@ -48,6 +48,10 @@ struct nestor_l2 {
 	uint64_t entries;
 	size_t nr_vcpus;
 	struct nestor_l2_vcpu *vcpus;
+	/* identity held by this context ("" when none) */
+	char ident[NESTOR_IDENT_NAME_MAX + 1];
+	uint32_t ident_key_id;
+	uint32_t ident_flags;		/* NESTOR_IDENT_F_* */
 };
 
 struct nestor_vm {
@@ -55,6 +59,7 @@ struct nestor_vm {
 	uint32_t pid;
 	size_t nr_vcpus;
 	uint32_t *vcpu_ids;
+	uint64_t l1_hypercalls;	/* nestor hypercalls L1 itself made */
 };
 
 struct nestor_exit_count {
@@ -118,15 +123,16 @@ int nestor_stats(struct nestor *n, uint32_t l2_id, struct nestor_stats *out);
 void nestor_free_stats(struct nestor_stats *s);
 
 /*
- * Resolves a user's name for an L2 ("7", "l2:7") to a context id.
+ * Resolves a user's name for an L2 ("7", "l2:7", "id:NAME") to a context id.
+ * "id:NAME" names the context an L2 proved NAME on (Documentation/
+ * identity.rst); -ENOENT when no context holds it now (also when absent).
  * -EINVAL for a malformed name, -ENOENT when no such L2 exists.
  */
 int nestor_resolve_l2(struct nestor *n, const char *name, uint32_t *l2_id);
 /*
  * Syntax check only, without asking the kernel: 0 and *l2_id for a name
  * that is a context id ("7", "l2:7"), -EINVAL for a malformed name, 1 for
- * a well-formed name that only the kernel can resolve (none yet; later
- * "id:NAME").  Lets a tool tell a usage error from a missing L2 before it
+ * a well-formed name that only the kernel can resolve ("id:NAME").  Lets a tool tell a usage error from a missing L2 before it
  * opens anything.
  */
 int nestor_parse_l2_name(const char *name, uint32_t *l2_id);
@@ -139,6 +145,10 @@ struct nestor_event {
 	uint64_t vmcs12;
 	uint64_t nested_root;
 	uint64_t old_root;
+	/* IDENT_* events */
+	char ident[NESTOR_IDENT_NAME_MAX + 1];
+	uint32_t ident_flags;
+	uint32_t holder_l2_id;	/* IDENT_CONFLICT: context holding the name */
 };
 /* -EPERM without CAP_NET_ADMIN. */
 int nestor_events_subscribe(struct nestor *n);
@@ -149,6 +159,35 @@ int nestor_events_subscribe(struct nestor *n);
  */
 int nestor_event_next(struct nestor *n, struct nestor_event *ev,
 		      int timeout_ms);
+
+/* ---- L2 identity (Documentation/identity.rst) ---- */
+
+struct nestor_ident {
+	char name[NESTOR_IDENT_NAME_MAX + 1];
+	uint32_t key_id;
+	uint32_t flags;		/* NESTOR_IDENT_F_*: PRESENT when bound now */
+	uint64_t bound_ns;	/* CLOCK_BOOTTIME of the last binding */
+	uint64_t registrations;
+	/* the context it is bound to, or was last */
+	uint32_t l2_id;
+	uint32_t vm_id;
+	uint64_t vmcs12;
+	uint64_t nested_root;
+};
+
+/* Every identity, present or absent (GET_IDENT dump); free() the array. */
+int nestor_idents(struct nestor *n, struct nestor_ident **out, size_t *nr);
+/*
+ * Admin (/dev/nestor): add a key (kind NESTOR_KEY_*, flags NESTOR_KEY_F_*,
+ * @len 0 or NESTOR_KEY_MIN_LEN..NESTOR_KEY_MAX_LEN), delete a key, free
+ * an identity's name.  -EEXIST, -ENOENT as the kernel says.
+ */
+int nestor_key_add(struct nestor *n, uint32_t kind, uint32_t key_id,
+		   uint32_t flags, const void *key, size_t len);
+int nestor_key_del(struct nestor *n, uint32_t kind, uint32_t key_id);
+int nestor_ident_del(struct nestor *n, const char *name);
+/* Name of a hypercall status (NESTOR_HC_*), or NULL for an unknown one. */
+const char *nestor_hc_status_name(uint64_t status);
 
 const char *nestor_strerror(int err);
 /* "vmx", "svm", "none", or "unknown". */

@@ -36,7 +36,16 @@ static const char usage_text[] =
 "Commands:\n"
 "  version [--json]      module and uapi version, backend, features\n"
 "  list [--json]         L1 VMs and the L2 contexts seen in each\n"
-"  stats L2 [--json]     exit counts of one L2 context; L2 is N or l2:N\n"
+"  stats L2 [--json]     exit counts of one L2 context; L2 is N, l2:N, or\n"
+"                        id:NAME (the context holding identity NAME)\n"
+"  ident [--json]        L2 identities, present and absent\n"
+"  ident del NAME        free an identity's name (the admin's decision)\n"
+"  key add owner|monitor ID [--allow-unauth] [--no-secret]\n"
+"                        add a key; its secret is read from stdin in hex\n"
+"                        (16 to 64 bytes); --no-secret: an owner key that\n"
+"                        allows only unauthenticated registration\n"
+"  key del owner|monitor ID\n"
+"                        remove a key (never readable back)"
 "  events [--count N] [--timeout MS] [--json]\n"
 "                        print registry events as they come (one a line);\n"
 "                        stop after N events or MS milliseconds; with\n"
@@ -237,6 +246,7 @@ static const struct {
 	{ NESTOR_FEAT_PING, "ping" },
 	{ NESTOR_FEAT_MEM, "mem" },
 	{ NESTOR_FEAT_CONSOLE, "console" },
+	{ NESTOR_FEAT_IDENTITY, "identity" },
 };
 
 #define NR_FEATURES	(sizeof(feature_names) / sizeof(*feature_names))
@@ -369,9 +379,14 @@ static void l2_text(FILE *out, const struct nestor_l2 *l2, uint64_t now)
 
 	fmt_ago(ago, sizeof(ago),
 		now > l2->last_seen_ns ? now - l2->last_seen_ns : 0);
-	fprintf(out, "  l2 %u  %s  %s 0x%" PRIx64 "  root 0x%" PRIx64 "  %s"
+	fprintf(out, "  l2 %u  ", l2->id);
+	if (l2->ident[0])
+		fprintf(out, "id:%s%s  ", l2->ident,
+			l2->ident_flags & NESTOR_IDENT_F_UNAUTH ?
+			" (unauthenticated)" : "");
+	fprintf(out, "%s  %s 0x%" PRIx64 "  root 0x%" PRIx64 "  %s"
 		"  entries %" PRIu64 "  last seen %s ago  cr3",
-		l2->id, nestor_backend_name(l2->isa),
+		nestor_backend_name(l2->isa),
 		l2->isa == NESTOR_BACKEND_SVM ? "vmcb12" : "vmcs12",
 		l2->vmcs12, l2->nested_root, l2->tdp ? "tdp" : "no-tdp",
 		l2->entries, ago);
@@ -405,6 +420,14 @@ static void l2_json(struct json *j, const struct nestor_l2 *l2)
 	json_u64(j, l2->last_seen_ns);
 	json_key(j, "entries");
 	json_u64(j, l2->entries);
+	if (l2->ident[0]) {
+		json_key(j, "identity");
+		json_str(j, l2->ident);
+		json_key(j, "identity_key");
+		json_u64(j, l2->ident_key_id);
+		json_key(j, "identity_unauthenticated");
+		json_bool(j, l2->ident_flags & NESTOR_IDENT_F_UNAUTH);
+	}
 	json_key(j, "cr3");
 	json_arr_begin(j);
 	for (i = 0; i < l2->nr_vcpus; i++) {
@@ -438,6 +461,8 @@ static void vm_out(FILE *out, struct json *j, const struct nestor_vm *vm,
 		for (i = 0; i < vm->nr_vcpus; i++)
 			json_u64(j, vm->vcpu_ids[i]);
 		json_arr_end(j);
+		json_key(j, "l1_nestor_hypercalls");
+		json_u64(j, vm->l1_hypercalls);
 		json_key(j, "l2");
 		json_arr_begin(j);
 	} else {
@@ -446,6 +471,10 @@ static void vm_out(FILE *out, struct json *j, const struct nestor_vm *vm,
 			fputc('-', out);
 		for (i = 0; i < vm->nr_vcpus; i++)
 			fprintf(out, "%s%u", i ? "," : "", vm->vcpu_ids[i]);
+		/* L1 tried to speak for an L2: nestor refused and counted. */
+		if (vm->l1_hypercalls)
+			fprintf(out, "  l1-nestor-hypercalls %" PRIu64
+				" (refused)", vm->l1_hypercalls);
 		fputc('\n', out);
 	}
 	for (i = 0; i < nr_l2s; i++) {
@@ -477,9 +506,13 @@ static bool vm_known(const struct nestor_vm *vms, size_t nr, uint32_t id)
  * {"vms":[{"vm":..,"pid":..,"vcpus":[..],"l2":[{..}]}]}
  * @l2s sorted by vm_id (nestor_list() does that).
  */
+static void idents_out(FILE *out, struct json *j,
+		       const struct nestor_ident *ids, size_t nr, bool all);
+
 static void list_out(FILE *out, bool json, const struct nestor_vm *vms,
 		     size_t nr_vms, const struct nestor_l2 *l2s,
-		     size_t nr_l2s, uint64_t now)
+		     size_t nr_l2s, const struct nestor_ident *ids,
+		     size_t nr_ids, uint64_t now)
 {
 	struct json j, *jp = NULL;
 	size_t i;
@@ -510,6 +543,11 @@ static void list_out(FILE *out, bool json, const struct nestor_vm *vms,
 	}
 	if (jp) {
 		json_arr_end(jp);
+		json_key(jp, "identities");
+	}
+	/* Present ones are on their contexts above; absent ones here. */
+	idents_out(out, jp, ids, nr_ids, false);
+	if (jp) {
 		json_obj_end(jp);
 		fputc('\n', out);
 	}
@@ -517,6 +555,8 @@ static void list_out(FILE *out, bool json, const struct nestor_vm *vms,
 
 static int cmd_list(int argc, char **argv)
 {
+	struct nestor_ident *ids = NULL;
+	size_t nr_ids = 0;
 	struct nestor_vm *vms = NULL;
 	struct nestor_l2 *l2s = NULL;
 	size_t nr_vms = 0, nr_l2s = 0;
@@ -538,9 +578,18 @@ static int cmd_list(int argc, char **argv)
 		nestor_close(n);
 		return ret;
 	}
+	ret = nestor_idents(n, &ids, &nr_ids);
+	if (ret) {
+		ret = fail(n, ret, "listing identities");
+		nestor_free_list(vms, nr_vms, l2s, nr_l2s);
+		nestor_close(n);
+		return ret;
+	}
 	nestor_close(n);
-	list_out(stdout, o.json, vms, nr_vms, l2s, nr_l2s, boottime_ns());
+	list_out(stdout, o.json, vms, nr_vms, l2s, nr_l2s, ids, nr_ids,
+		 boottime_ns());
 	nestor_free_list(vms, nr_vms, l2s, nr_l2s);
+	free(ids);
 	return finish(EXIT_SUCCESS);
 }
 
@@ -637,7 +686,7 @@ static int cmd_stats(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	if (optind >= argc)
-		return usage_error("stats: which L2? (N or l2:N)");
+		return usage_error("stats: which L2? (N, l2:N or id:NAME)");
 	if (optind + 1 < argc)
 		return usage_error("stats: unexpected argument '%s'",
 				   argv[optind + 1]);
@@ -645,7 +694,7 @@ static int cmd_stats(int argc, char **argv)
 	/* A malformed name is a usage error, module or not. */
 	if (nestor_parse_l2_name(name, &id) < 0)
 		return usage_error("stats: bad L2 name '%s' "
-				   "(expected N or l2:N)", name);
+				   "(expected N, l2:N or id:NAME)", name);
 
 	n = open_nestor(NESTOR_OPEN_GENL, &ret);
 	if (!n)
@@ -654,7 +703,10 @@ static int cmd_stats(int argc, char **argv)
 	if (!ret)
 		ret = nestor_stats(n, id, &s);
 	if (ret == -ENOENT) {
-		fprintf(stderr, "nestorctl: no such L2: %s\n", name);
+		const char *detail = nestor_last_error(n);
+
+		fprintf(stderr, "nestorctl: no such L2: %s%s%s\n", name,
+			*detail ? ": " : "", detail);
 		nestor_close(n);
 		return EXIT_FAILURE;
 	}
@@ -713,6 +765,14 @@ static void event_out(FILE *out, const struct nestor_event *ev, bool json)
 			json_key(&j, "old_root");
 			json_hex(&j, ev->old_root);
 		}
+		if (ev->ident[0]) {
+			json_key(&j, "identity");
+			json_str(&j, ev->ident);
+		}
+		if (ev->holder_l2_id) {
+			json_key(&j, "holder_l2");
+			json_u64(&j, ev->holder_l2_id);
+		}
 		json_obj_end(&j);
 		fputc('\n', out);
 		return;
@@ -725,6 +785,10 @@ static void event_out(FILE *out, const struct nestor_event *ev, bool json)
 			ev->vmcs12, ev->nested_root);
 	if (ev->cmd == NESTOR_CMD_L2_ROOT_CHANGE)
 		fprintf(out, " old-root 0x%" PRIx64, ev->old_root);
+	if (ev->ident[0])
+		fprintf(out, " id:%s", ev->ident);
+	if (ev->holder_l2_id)
+		fprintf(out, " holder-l2 %u", ev->holder_l2_id);
 	fputc('\n', out);
 }
 
@@ -809,6 +873,204 @@ static int cmd_events(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------ */
+/* identities and keys (Documentation/identity.rst)                   */
+/* ------------------------------------------------------------------ */
+
+/* Identities as text lines, or a JSON array at @j; @all: present too. */
+static void idents_out(FILE *out, struct json *j,
+		       const struct nestor_ident *ids, size_t nr, bool all)
+{
+	size_t i;
+
+	if (j)
+		json_arr_begin(j);
+	for (i = 0; i < nr; i++) {
+		const struct nestor_ident *id = &ids[i];
+		bool present = id->flags & NESTOR_IDENT_F_PRESENT;
+
+		if (!all && present && !j)
+			continue;
+		if (j) {
+			json_obj_begin(j);
+			json_key(j, "name");
+			json_str(j, id->name);
+			json_key(j, "present");
+			json_bool(j, present);
+			json_key(j, "l2");
+			json_u64(j, id->l2_id);
+			json_key(j, "vm");
+			json_u64(j, id->vm_id);
+			json_key(j, "key");
+			json_u64(j, id->key_id);
+			json_key(j, "unauthenticated");
+			json_bool(j, id->flags & NESTOR_IDENT_F_UNAUTH);
+			json_key(j, "uuid");
+			json_bool(j, id->flags & NESTOR_IDENT_F_UUID);
+			json_key(j, "registrations");
+			json_u64(j, id->registrations);
+			json_obj_end(j);
+			continue;
+		}
+		fprintf(out, "id:%s  %s l2 %u  vm %u  key 0x%x%s  registrations %"
+			PRIu64 "\n", id->name, present ? "on" : "absent, last on",
+			id->l2_id, id->vm_id, id->key_id,
+			id->flags & NESTOR_IDENT_F_UNAUTH ?
+			" (unauthenticated)" : "", id->registrations);
+	}
+	if (j)
+		json_arr_end(j);
+}
+
+static int cmd_ident(int argc, char **argv)
+{
+	struct nestor_ident *ids = NULL;
+	size_t nr = 0;
+	struct nestor *n;
+	struct opts o;
+	struct json j;
+	int ret;
+
+	ret = parse_opts(argc, argv, false, &o);
+	if (ret >= 0)
+		return ret;
+	if (optind < argc && !strcmp(argv[optind], "del")) {
+		if (optind + 2 != argc)
+			return usage_error("ident del: which name?");
+		n = open_nestor(NESTOR_OPEN_DEV, &ret);
+		if (!n)
+			return ret;
+		ret = nestor_ident_del(n, argv[optind + 1]);
+		if (ret == -ENOENT)
+			fprintf(stderr, "nestorctl: no identity %s\n",
+				argv[optind + 1]);
+		else if (ret)
+			fail(n, ret, "ident del");
+		nestor_close(n);
+		return finish(ret ? EXIT_FAILURE : EXIT_SUCCESS);
+	}
+	ret = no_operands(argc, argv);
+	if (ret >= 0)
+		return ret;
+	n = open_nestor(NESTOR_OPEN_GENL, &ret);
+	if (!n)
+		return ret;
+	ret = nestor_idents(n, &ids, &nr);
+	if (ret) {
+		ret = fail(n, ret, "listing identities");
+		nestor_close(n);
+		return ret;
+	}
+	nestor_close(n);
+	if (o.json) {
+		json_init(&j, stdout);
+		idents_out(stdout, &j, ids, nr, true);
+		fputc('\n', stdout);
+	} else if (!nr) {
+		puts("no identities");
+	} else {
+		idents_out(stdout, NULL, ids, nr, true);
+	}
+	free(ids);
+	return finish(EXIT_SUCCESS);
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A hex secret from stdin (whitespace ignored); its length or -1. */
+static int read_hex_secret(uint8_t *key, size_t max)
+{
+	int c, hi = -1, v;
+	size_t len = 0;
+
+	while ((c = getchar()) != EOF) {
+		if (c == ' ' || c == '\n' || c == '\t' || c == '\r')
+			continue;
+		v = hexval(c);
+		if (v < 0 || (hi < 0 && len == max))
+			return -1;
+		if (hi < 0) {
+			hi = v;
+		} else {
+			key[len++] = (uint8_t)(hi << 4 | v);
+			hi = -1;
+		}
+	}
+	return hi < 0 ? (int)len : -1;
+}
+
+static int cmd_key(int argc, char **argv)
+{
+	bool add, allow_unauth = false, no_secret = false;
+	uint8_t key[NESTOR_KEY_MAX_LEN];
+	uint32_t kind, flags = 0;
+	struct nestor *n;
+	long id;
+	int i, len = 0, ret;
+
+	if (argc < 4)
+		return usage_error("key: add|del owner|monitor ID");
+	add = !strcmp(argv[1], "add");
+	if (!add && strcmp(argv[1], "del"))
+		return usage_error("key: unknown action '%s'", argv[1]);
+	if (!strcmp(argv[2], "owner"))
+		kind = NESTOR_KEY_OWNER;
+	else if (!strcmp(argv[2], "monitor"))
+		kind = NESTOR_KEY_MONITOR;
+	else
+		return usage_error("key: kind is owner or monitor, not '%s'",
+				   argv[2]);
+	if (!parse_long(argv[3], 1, UINT32_MAX, &id))
+		return usage_error("key: bad id '%s'", argv[3]);
+	for (i = 4; i < argc; i++) {
+		if (add && !strcmp(argv[i], "--allow-unauth"))
+			allow_unauth = true;
+		else if (add && !strcmp(argv[i], "--no-secret"))
+			no_secret = true;
+		else
+			return usage_error("key: unexpected argument '%s'",
+					   argv[i]);
+	}
+	if (add && !no_secret) {
+		len = read_hex_secret(key, sizeof(key));
+		if (len < NESTOR_KEY_MIN_LEN) {
+			memset(key, 0, sizeof(key));
+			fprintf(stderr, "nestorctl: key add: stdin must hold %d to %d bytes in hex\n",
+				NESTOR_KEY_MIN_LEN, NESTOR_KEY_MAX_LEN);
+			return EXIT_FAILURE;
+		}
+	}
+	if (allow_unauth)
+		flags |= NESTOR_KEY_F_ALLOW_UNAUTH;
+	n = open_nestor(NESTOR_OPEN_DEV, &ret);
+	if (!n) {
+		memset(key, 0, sizeof(key));
+		return ret;
+	}
+	if (add)
+		ret = nestor_key_add(n, kind, (uint32_t)id, flags, key, len);
+	else
+		ret = nestor_key_del(n, kind, (uint32_t)id);
+	memset(key, 0, sizeof(key));
+	if (ret == -ENOENT)
+		fprintf(stderr, "nestorctl: no %s key %ld\n", argv[2], id);
+	else if (ret == -EEXIST)
+		fprintf(stderr, "nestorctl: %s key %ld exists\n", argv[2], id);
+	else if (ret)
+		fail(n, ret, add ? "key add" : "key del");
+	nestor_close(n);
+	return finish(ret ? EXIT_FAILURE : EXIT_SUCCESS);
+}
+
+/* ------------------------------------------------------------------ */
 
 static const struct {
 	const char *name;
@@ -823,6 +1085,8 @@ static const struct {
 	{ "read", nestorctl_read },
 	{ "profile", nestorctl_profile },
 	{ "ps", nestorctl_ps },
+	{ "ident", cmd_ident },
+	{ "key", cmd_key },
 };
 
 int main(int argc, char **argv)

@@ -215,6 +215,13 @@ enum nestor_cmd {
 	 */
 	NESTOR_CMD_TABLES_CHANGED,
 
+	/* L2 identity (Documentation/identity.rst) */
+	NESTOR_CMD_GET_IDENT,		/* dump: every identity, present or absent */
+	NESTOR_CMD_IDENT_BOUND,		/* event: a name (re)bound to an L2 context */
+	NESTOR_CMD_IDENT_ABSENT,	/* event: its context vanished or was replaced */
+	NESTOR_CMD_IDENT_CONFLICT,	/* event: an L2 claimed a name bound elsewhere */
+	NESTOR_CMD_IDENT_GONE,		/* event: unregistered, or deleted by the admin */
+
 	__NESTOR_CMD_MAX,
 };
 
@@ -244,6 +251,19 @@ enum nestor_attr {
 	/* introspection (issue 3), in NESTOR_CMD_TABLES_CHANGED */
 	NESTOR_A_TABLES_GEN,		/* u64 */
 	NESTOR_A_TABLES_GPA,		/* u64, L1 address written */
+
+	/*
+	 * L2 identity (Documentation/identity.rst): in GET_L2 replies and
+	 * dumps of a context that holds an identity, in GET_IDENT dumps and
+	 * in the IDENT_* events.  Reply-only: refused in requests.
+	 */
+	NESTOR_A_IDENT_NAME,		/* string, the identifier (a UUID as text) */
+	NESTOR_A_IDENT_KEY_ID,		/* u32, owner key of the registration */
+	NESTOR_A_IDENT_FLAGS,		/* u32, NESTOR_IDENT_F_* */
+	NESTOR_A_IDENT_BOUND_NS,	/* u64, CLOCK_BOOTTIME of the last binding */
+	NESTOR_A_IDENT_REGISTRATIONS,	/* u64, accepted registrations of the name */
+	NESTOR_A_IDENT_HOLDER_L2_ID,	/* u32, IDENT_CONFLICT: context holding it */
+	NESTOR_A_VM_L1_HYPERCALLS,	/* u64, nestor hypercalls L1 made itself */
 
 	__NESTOR_A_MAX,
 };
@@ -551,12 +571,132 @@ struct nestor_list_walk {
 
 enum nestor_hc_function {
 	NESTOR_HC_FN_PING = 1,	/* RCX = cookie -> RBX = ~cookie, RCX = uapi version */
+	/* L2 identity (Documentation/identity.rst); CPL 0 in L2 only */
+	NESTOR_HC_FN_CHALLENGE = 2,	/* RCX = GVA of NESTOR_HC_NONCE_LEN bytes */
+	NESTOR_HC_FN_REGISTER = 3,	/* RCX = GVA of struct nestor_hc_register, RDX = size */
+	NESTOR_HC_FN_QUERY = 4,		/* RCX = GVA, RDX = size -> name, RBX = flags, RCX = key */
+	NESTOR_HC_FN_UNREGISTER = 5,	/* the context's identity is released */
 };
 
 enum nestor_hc_status {
 	NESTOR_HC_OK = 0,
 	NESTOR_HC_ENOSYS = 1,	/* unknown function */
 	NESTOR_HC_EINVAL = 2,	/* bad argument */
+	/* L2 identity (Documentation/identity.rst) */
+	NESTOR_HC_EFAULT = 3,	/* an L2 buffer is not mapped (or not writable) */
+	NESTOR_HC_ENOTL2 = 4,	/* called by L1 itself, not by an L2: recorded */
+	NESTOR_HC_EPERM = 5,	/* not called from CPL 0 in L2 */
+	NESTOR_HC_ENONCE = 6,	/* no challenge, already used, expired or not ours */
+	NESTOR_HC_ENOKEY = 7,	/* unknown owner key id, or a key without secret */
+	NESTOR_HC_EBADMAC = 8,	/* wrong HMAC */
+	NESTOR_HC_EUNAUTH = 9,	/* unauthenticated registration not allowed by the key */
+	NESTOR_HC_EBOUND = 10,	/* name bound to another L2 (event published) */
+	NESTOR_HC_EBUSY = 11,	/* this L2 context already holds another identity */
+	NESTOR_HC_ENOENT = 12,	/* this L2 context holds no identity */
+	NESTOR_HC_ENOSPC = 13,	/* L0 holds no more identities (ident_max) */
 };
+
+/* ------------------------------------------------------------------ */
+/* L2 identity (Documentation/identity.rst)                             */
+/* ------------------------------------------------------------------ */
+
+#define NESTOR_FEAT_IDENTITY	_BITULL(4)	/* identity hypercalls answered */
+
+#define NESTOR_HC_NONCE_LEN	32
+#define NESTOR_HC_MAC_LEN	32	/* HMAC-SHA256 */
+#define NESTOR_IDENT_NAME_MAX	64	/* bytes of an identifier */
+#define NESTOR_IDENT_UUID_LEN	16
+
+/* struct nestor_hc_register.flags */
+#define NESTOR_HC_REG_UNAUTH	_BITUL(0)	/* no proof: mac must be zero */
+#define NESTOR_HC_REG_UUID	_BITUL(1)	/* name is a 16-byte binary UUID */
+
+/**
+ * struct nestor_hc_register - NESTOR_HC_FN_REGISTER, in L2 memory
+ * @flags: NESTOR_HC_REG_*.
+ * @key_id: the owner's key id, provisioned in L0 by the admin.
+ * @name_len: bytes used in @name: 1..64 printable ASCII (0x21..0x7e), or
+ *	16 with NESTOR_HC_REG_UUID.
+ * @pad: must be 0.
+ * @nonce: the nonce of the last NESTOR_HC_FN_CHALLENGE of this L2.
+ * @mac: HMAC-SHA256(owner key, nonce || name[0..name_len)).
+ * @name: the identifier; bytes after @name_len must be 0.
+ *
+ * RDX gives the size: at least sizeof(struct nestor_hc_register), at most
+ * 4096, bytes beyond the known structure must be 0.
+ */
+struct nestor_hc_register {
+	__u32 flags;
+	__u32 key_id;
+	__u32 name_len;
+	__u32 pad;
+	__u8 nonce[NESTOR_HC_NONCE_LEN];
+	__u8 mac[NESTOR_HC_MAC_LEN];
+	__u8 name[NESTOR_IDENT_NAME_MAX];
+};
+
+/* NESTOR_A_IDENT_FLAGS, and RBX of NESTOR_HC_FN_QUERY */
+#define NESTOR_IDENT_F_PRESENT	_BITUL(0)	/* its context is alive */
+#define NESTOR_IDENT_F_UUID	_BITUL(1)	/* registered as a UUID */
+#define NESTOR_IDENT_F_UNAUTH	_BITUL(2)	/* registered without proof */
+
+/* Keys held by L0, never readable back: owner keys prove identities. */
+enum nestor_key_kind {
+	NESTOR_KEY_OWNER = 1,
+	NESTOR_KEY_MONITOR = 2,		/* signs results for a remote monitor */
+};
+
+#define NESTOR_KEY_F_ALLOW_UNAUTH	_BITUL(0)	/* owner keys only */
+#define NESTOR_KEY_MIN_LEN	16
+#define NESTOR_KEY_MAX_LEN	64
+
+/**
+ * struct nestor_key_add - NESTOR_IOC_KEY_ADD
+ * @flags: NESTOR_KEY_F_*.
+ * @kind: enum nestor_key_kind.
+ * @key_id: nonzero; (kind, key_id) must not exist yet (EEXIST).
+ * @key_len: NESTOR_KEY_MIN_LEN..NESTOR_KEY_MAX_LEN, or 0 for an owner key
+ *	that only allows unauthenticated registration.
+ * @key: the secret; bytes after @key_len must be 0.
+ */
+struct nestor_key_add {
+	__u32 flags;
+	__u32 kind;
+	__u32 key_id;
+	__u32 key_len;
+	__u8 key[NESTOR_KEY_MAX_LEN];
+};
+
+/**
+ * struct nestor_key_del - NESTOR_IOC_KEY_DEL (ENOENT when absent)
+ * @flags: must be 0.
+ * @kind: enum nestor_key_kind.
+ * @key_id: the key.
+ * @pad: must be 0.
+ */
+struct nestor_key_del {
+	__u32 flags;
+	__u32 kind;
+	__u32 key_id;
+	__u32 pad;
+};
+
+/**
+ * struct nestor_ident_del - NESTOR_IOC_IDENT_DEL: the admin frees a name,
+ * present or absent (ENOENT when unknown).
+ * @flags: must be 0.
+ * @pad: must be 0.
+ * @name: NUL-terminated identifier as listed (a UUID as text); bytes after
+ *	the NUL must be 0.
+ */
+struct nestor_ident_del {
+	__u32 flags;
+	__u32 pad;
+	char name[NESTOR_IDENT_NAME_MAX + 8];
+};
+
+#define NESTOR_IOC_KEY_ADD	_IOW(NESTOR_IOC_MAGIC, 0x30, struct nestor_key_add)
+#define NESTOR_IOC_KEY_DEL	_IOW(NESTOR_IOC_MAGIC, 0x31, struct nestor_key_del)
+#define NESTOR_IOC_IDENT_DEL	_IOW(NESTOR_IOC_MAGIC, 0x32, struct nestor_ident_del)
 
 #endif /* _UAPI_LINUX_NESTOR_H */
