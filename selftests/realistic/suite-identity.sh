@@ -35,7 +35,8 @@ if ! start_l1 --hold --stay --rounds 2 \
 	exit 1
 fi
 if wait_for "$RL_L1_LOG" "nestor-l2: ident $NAME " "$RL_L2_INIT_TIMEOUT"; then
-	st=$(grep -E "nestor-l2: ident $NAME " "$RL_L1_LOG" | head -1 | awk '{ print $4 }')
+	# The L1 log may prefix L2's lines: take the word after the name.
+	st=$(sed -n "s/.*nestor-l2: ident $NAME \([A-Za-z0-9-]*\).*/\1/p" "$RL_L1_LOG" | head -1)
 	if [ "$st" = OK ]; then
 		tap ok "the guest module in the Debian L2 registered $NAME (status OK)"
 	else
