@@ -64,8 +64,8 @@ static int fill_l2(struct sk_buff *skb, const struct nestor_l2ctx *ctx,
 	int i, n;
 
 	if (nla_put_u32(skb, NESTOR_A_L2_ID, ctx->id) ||
-	    nla_put_u32(skb, NESTOR_A_VM_ID, ctx->vm->id) ||
-	    nla_put_u32(skb, NESTOR_A_VM_PID, ctx->vm->pid) ||
+	    nla_put_u32(skb, NESTOR_A_VM_ID, ctx->vm_id) ||
+	    nla_put_u32(skb, NESTOR_A_VM_PID, ctx->vm_pid) ||
 	    nla_put_u32(skb, NESTOR_A_ISA, ctx->isa) ||
 	    nla_put_u64_64bit(skb, NESTOR_A_L2_VMCS12, ctx->vmcs12,
 			      NESTOR_A_PAD) ||

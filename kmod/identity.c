@@ -350,7 +350,7 @@ static void ident_bind(struct nestor_ident *id, struct nestor_l2ctx *ctx,
 
 	id->ctx = ctx;
 	id->l2_id = ctx->id;
-	id->vm_id = ctx->vm->id;
+	id->vm_id = ctx->vm_id;
 	id->vmcs12 = ctx->vmcs12;
 	id->root = ctx->root;
 	id->flags = flags;
@@ -369,7 +369,7 @@ static void ident_conflict(const struct nestor_ident *holder,
 	strscpy(info.name, holder->name, sizeof(info.name));
 	info.key_id = key_id;
 	info.l2_id = ctx->id;
-	info.vm_id = ctx->vm->id;
+	info.vm_id = ctx->vm_id;
 	info.vmcs12 = ctx->vmcs12;
 	info.root = ctx->root;
 	info.holder_l2_id = holder->ctx ? holder->ctx->id : 0;

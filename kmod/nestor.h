@@ -93,7 +93,10 @@ struct nestor_mem_vm;
 struct nestor_l2ctx {
 	struct hlist_node hnode;	/* registry hash, by key */
 	struct list_head vm_node;	/* nestor_vm.ctxs */
-	struct nestor_vm *vm;
+	struct nestor_vm *vm;		/* valid only under the registry lock */
+	/* Copies of the VM's, for readers holding only a reference. */
+	u32 vm_id;
+	pid_t vm_pid;
 	refcount_t ref;
 	u32 id;
 	u32 isa;

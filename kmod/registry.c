@@ -284,6 +284,8 @@ static struct nestor_l2ctx *ctx_create(struct nestor_vm *vm, u64 vmcs12,
 	}
 	refcount_set(&ctx->ref, 1);	/* the registry's reference */
 	ctx->vm = vm;
+	ctx->vm_id = vm->id;
+	ctx->vm_pid = vm->pid;
 	ctx->id = next_ctx_id++;
 	ctx->isa = isa;
 	ctx->vmcs12 = vmcs12;
