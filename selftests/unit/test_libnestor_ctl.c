@@ -110,22 +110,30 @@ static void test_list_json(void)
 		.vcpus = &l2v,
 	};
 	struct nestor_l2 two[2];
+	struct nestor_ident ids[2] = {
+		{ .name = "web-1", .key_id = 7, .flags = NESTOR_IDENT_F_PRESENT,
+		  .bound_ns = 1, .registrations = 2, .l2_id = 3, .vm_id = 1,
+		  .vmcs12 = 0x1234000, .nested_root = 0xabc000 },
+		{ .name = "db-0", .key_id = 8, .flags = 0, .registrations = 1,
+		  .l2_id = 2, .vm_id = 1 },
+	};
 	FILE *f;
 
 	/* The shape in the brief, byte for byte. */
 	f = cap_open();
-	list_out(f, true, &vm, 1, &l2, 1, 100);
+	list_out(f, true, &vm, 1, &l2, 1, NULL, 0, 100);
 	TAP_STREQ(cap_close(f),
-		  "{\"vms\":[{\"vm\":1,\"pid\":234,\"vcpus\":[0],\"l2\":[{"
+		  "{\"vms\":[{\"vm\":1,\"pid\":234,\"vcpus\":[0],"
+		  "\"l1_nestor_hypercalls\":0,\"l2\":[{"
 		  "\"id\":3,\"isa\":\"svm\",\"vmcs12\":\"0x1234000\","
 		  "\"nested_root\":\"0xabc000\",\"tdp\":true,"
 		  "\"first_seen_ns\":1,\"last_seen_ns\":2,\"entries\":123,"
 		  "\"cr3\":[{\"vcpu\":0,\"cr3\":\"0x5000\",\"changes\":17}]"
-		  "}]}]}\n", "list --json has the agreed shape");
+		  "}]}],\"identities\":[]}\n", "list --json has the agreed shape");
 
 	f = cap_open();
-	list_out(f, true, NULL, 0, NULL, 0, 100);
-	TAP_STREQ(cap_close(f), "{\"vms\":[]}\n", "empty list --json");
+	list_out(f, true, NULL, 0, NULL, 0, NULL, 0, 100);
+	TAP_STREQ(cap_close(f), "{\"vms\":[],\"identities\":[]}\n", "empty list --json");
 
 	/* An L2 whose VM vanished between the dumps is kept. */
 	two[0] = l2;
@@ -136,10 +144,12 @@ static void test_list_json(void)
 	two[0].vm_id = two[1].vm_id = 9;
 	two[0].vm_pid = two[1].vm_pid = 99;
 	f = cap_open();
-	list_out(f, true, &vm, 1, two, 2, 100);
+	list_out(f, true, &vm, 1, two, 2, NULL, 0, 100);
 	TAP_STREQ(cap_close(f),
-		  "{\"vms\":[{\"vm\":1,\"pid\":234,\"vcpus\":[0],\"l2\":[]},"
-		  "{\"vm\":9,\"pid\":99,\"vcpus\":[],\"l2\":[{\"id\":3,"
+		  "{\"vms\":[{\"vm\":1,\"pid\":234,\"vcpus\":[0],"
+		  "\"l1_nestor_hypercalls\":0,\"l2\":[]},"
+		  "{\"vm\":9,\"pid\":99,\"vcpus\":[],\"l1_nestor_hypercalls\":0,"
+		  "\"l2\":[{\"id\":3,"
 		  "\"isa\":\"svm\",\"vmcs12\":\"0x1234000\","
 		  "\"nested_root\":\"0xabc000\",\"tdp\":true,"
 		  "\"first_seen_ns\":1,\"last_seen_ns\":2,\"entries\":123,"
@@ -147,18 +157,47 @@ static void test_list_json(void)
 		  "{\"id\":4,\"isa\":\"svm\",\"vmcs12\":\"0x1234000\","
 		  "\"nested_root\":\"0xabc000\",\"tdp\":false,"
 		  "\"first_seen_ns\":1,\"last_seen_ns\":2,\"entries\":123,"
-		  "\"cr3\":[]}]}]}\n",
+		  "\"cr3\":[]}]}],\"identities\":[]}\n",
 		  "orphan L2s grouped under their VM id once");
 
 	f = cap_open();
-	list_out(f, false, &vm, 1, &l2, 1, 2 + 1500000000ULL);
+	list_out(f, false, &vm, 1, &l2, 1, NULL, 0, 2 + 1500000000ULL);
 	TAP_STREQ(cap_close(f),
 		  "vm 1  pid 234  vcpus 0\n"
 		  "  l2 3  svm  vmcb12 0x1234000  root 0xabc000  tdp  "
 		  "entries 123  last seen 1.5s ago  cr3 vcpu0=0x5000(17 changes)\n",
 		  "list text form");
+	/* An identity bound to L2 3, and an absent one. */
+	two[0] = l2;
+	snprintf(two[0].ident, sizeof(two[0].ident), "web-1");
+	two[0].ident_key_id = 7;
+	two[0].ident_flags = NESTOR_IDENT_F_PRESENT;
 	f = cap_open();
-	list_out(f, false, NULL, 0, NULL, 0, 0);
+	list_out(f, true, &vm, 1, two, 1, ids, 2, 100);
+	TAP_STREQ(cap_close(f),
+		  "{\"vms\":[{\"vm\":1,\"pid\":234,\"vcpus\":[0],"
+		  "\"l1_nestor_hypercalls\":0,\"l2\":[{\"id\":3,\"isa\":\"svm\","
+		  "\"vmcs12\":\"0x1234000\",\"nested_root\":\"0xabc000\","
+		  "\"tdp\":true,\"first_seen_ns\":1,\"last_seen_ns\":2,"
+		  "\"entries\":123,\"identity\":\"web-1\",\"identity_key\":7,"
+		  "\"identity_unauthenticated\":false,"
+		  "\"cr3\":[{\"vcpu\":0,\"cr3\":\"0x5000\",\"changes\":17}]}]}],"
+		  "\"identities\":[{\"name\":\"web-1\",\"present\":true,\"l2\":3,"
+		  "\"vm\":1,\"key\":7,\"unauthenticated\":false,\"uuid\":false,"
+		  "\"registrations\":2},{\"name\":\"db-0\",\"present\":false,"
+		  "\"l2\":2,\"vm\":1,\"key\":8,\"unauthenticated\":false,"
+		  "\"uuid\":false,\"registrations\":1}]}\n",
+		  "list --json with identities");
+	f = cap_open();
+	list_out(f, false, &vm, 1, two, 1, ids, 2, 2 + 1500000000ULL);
+	TAP_STREQ(cap_close(f),
+		  "vm 1  pid 234  vcpus 0\n"
+		  "  l2 3  id:web-1  svm  vmcb12 0x1234000  root 0xabc000  tdp  "
+		  "entries 123  last seen 1.5s ago  cr3 vcpu0=0x5000(17 changes)\n"
+		  "id:db-0  absent, last on l2 2  vm 1  key 0x8  registrations 1\n",
+		  "list text form with identities");
+	f = cap_open();
+	list_out(f, false, NULL, 0, NULL, 0, NULL, 0, 0);
 	TAP_STREQ(cap_close(f), "no VMs\n", "empty list text form");
 }
 
