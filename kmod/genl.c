@@ -419,9 +419,9 @@ void nestor_genl_notify_vm_gone(u32 vm_id)
  * One event on the events group, built by @fill; atomic context (callers
  * hold their locks), so a failed allocation just drops the event.
  */
-static void multicast_event(u8 cmd, int (*fill)(struct sk_buff *skb,
-						 const void *arg),
-			    const void *arg)
+typedef int (*event_fill_t)(struct sk_buff *skb, const void *arg);
+
+static void multicast_event(u8 cmd, event_fill_t fill, const void *arg)
 {
 	struct sk_buff *msg;
 	void *hdr;
