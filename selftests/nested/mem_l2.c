@@ -366,6 +366,7 @@ struct test {
 	struct shared *sh;
 	int fd;
 	uint32_t l2_id;
+	uint32_t vm_id;
 	uint64_t root_gen;
 	uint64_t remap_entry_gpa;
 };
@@ -492,6 +493,7 @@ static int find_l2(struct test *t)
 	for (size_t k = 0; k < nr_l2s; k++) {
 		if (l2s[k].vm_pid == (uint32_t)getpid()) {
 			t->l2_id = l2s[k].id;
+			t->vm_id = l2s[k].vm_id;
 			found++;
 		}
 	}
@@ -806,6 +808,121 @@ static void check_walk(struct test *t)
 	free(rec);
 }
 
+/* The monitor key of the signed checks (and of monitord, --key-file). */
+#define MON_KEY_ID	0x4d4f4e01u
+static const uint8_t mon_key[32] = "nestor-mem_l2-monitor-key-0123!";
+
+static int add_monitor_key(struct test *t)
+{
+	struct nestor_key_add a = { .kind = NESTOR_KEY_MONITOR,
+				    .key_id = MON_KEY_ID, .key_len = 32 };
+
+	memcpy(a.key, mon_key, 32);
+	return ioctl(t->fd, NESTOR_IOC_KEY_ADD, &a) ? errno : 0;
+}
+
+/*
+ * Signed results: the kernel's MAC verifies with the key in userspace
+ * (tools/lib/sig.c); a changed byte of data, MAC or generation, another
+ * key, and an answer to another nonce (a replay) do not.
+ */
+static void check_signed(struct test *t)
+{
+	uint8_t b0[8192], b1[16], b2[4096], nonce[16], other[16], wrong[32];
+	struct nestor_mem_seg s[3];
+	struct nestor_mem_read r;
+	struct nestor_list_walk w;
+	struct rec1000 *rec = calloc(1000, sizeof(*rec));
+	static struct nestor_walk_field f[3] = {
+		{ .offset = NODE_ID, .size = 4 },
+		{ .offset = NODE_NAME, .size = 16 },
+		{ .offset = NODE_CRED, .size = 4, .flags = NESTOR_FIELD_F_DEREF,
+		  .deref_offset = CRED_UID },
+	};
+	int err;
+
+	CHECK_EQ(add_monitor_key(t), 0, "signed: add a monitor key");
+	memset(s, 0, sizeof(s));
+	s[0] = (struct nestor_mem_seg){ NESTOR_SPACE_L2_VIRT, 0, V_R2 + SZ_4K - 100, 8192 };
+	s[1] = (struct nestor_mem_seg){ NESTOR_SPACE_L2_VIRT, 0, V_R2 + R2_PAGES * SZ_4K - 8, 16 };
+	s[2] = (struct nestor_mem_seg){ NESTOR_SPACE_L2_PHYS, 0, E_GPA + perm(2) * SZ_4K, 4096 };
+	s[0].buf = (uintptr_t)b0;
+	s[1].buf = (uintptr_t)b1;
+	s[2].buf = (uintptr_t)b2;
+	memset(&r, 0, sizeof(r));
+	target(t, &r.target);
+	r.flags = NESTOR_MEM_F_SIGN;
+	r.nr_segs = 3;
+	r.seg_size = sizeof(s[0]);
+	r.segs = (uintptr_t)s;
+	r.sig.key_id = MON_KEY_ID;
+	nestor_sig_nonce(nonce);
+	memcpy(r.sig.nonce, nonce, 16);
+	err = ioctl(t->fd, NESTOR_IOC_READ, &r) ? errno : 0;
+	CHECK_EQ(err, 0, "signed: vectored read of 3 segments");
+	CHECK_EQ(r.nr_ok, 2, "... 2 complete, one fails after 8 bytes");
+	CHECK_EQ(s[1].status, NESTOR_MEM_L2_FAULT, "... per-segment status kept");
+	tap(same_as_pattern(V_R2 + SZ_4K - 100, b0, 8192) &&
+	    same_as_pattern(V_R2 + 2 * SZ_4K, b2, 4096), "... the data is L2's");
+	CHECK_EQ(r.sig.vm_id, t->vm_id, "... signed for the L1 VM id");
+	CHECK_EQ(r.sig.ident_len, 0, "... no identity registered: empty name");
+	CHECK_EQ(nestor_sig_verify_read(mon_key, 32, nonce, &r, s), 0,
+		 "signed read verifies with the monitor key");
+	b0[4000] ^= 1;
+	CHECK_EQ(nestor_sig_verify_read(mon_key, 32, nonce, &r, s), -EBADMSG,
+		 "... one changed data byte: rejected");
+	b0[4000] ^= 1;
+	s[1].done--;
+	CHECK_EQ(nestor_sig_verify_read(mon_key, 32, nonce, &r, s), -EBADMSG,
+		 "... a changed segment 'done': rejected");
+	s[1].done++;
+	r.gen.root_gen++;
+	CHECK_EQ(nestor_sig_verify_read(mon_key, 32, nonce, &r, s), -EBADMSG,
+		 "... a changed generation: rejected");
+	r.gen.root_gen--;
+	r.sig.mac[7] ^= 0x80;
+	CHECK_EQ(nestor_sig_verify_read(mon_key, 32, nonce, &r, s), -EBADMSG,
+		 "... a forged MAC: rejected");
+	r.sig.mac[7] ^= 0x80;
+	memcpy(wrong, mon_key, 32);
+	wrong[0] ^= 1;
+	CHECK_EQ(nestor_sig_verify_read(wrong, 32, nonce, &r, s), -EBADMSG,
+		 "... another key: rejected");
+	nestor_sig_nonce(other);
+	CHECK_EQ(nestor_sig_verify_read(mon_key, 32, other, &r, s), -ESTALE,
+		 "... replayed as the answer to a new nonce: rejected");
+	memcpy(r.sig.nonce, other, 16);
+	CHECK_EQ(nestor_sig_verify_read(mon_key, 32, other, &r, s), -EBADMSG,
+		 "... replayed with the new nonce pasted in: rejected");
+
+	memset(&w, 0, sizeof(w));
+	target(t, &w.target);
+	w.flags = NESTOR_MEM_F_SIGN;
+	w.space = NESTOR_SPACE_L2_VIRT;
+	w.head = HEAD1;
+	w.link_offset = NODE_LINK;
+	w.nr_fields = 3;
+	w.fields = (uintptr_t)f;
+	w.max_nodes = 1000;
+	w.records = (uintptr_t)rec;
+	w.records_len = 1000 * sizeof(*rec);
+	w.sig.key_id = MON_KEY_ID;
+	memcpy(w.sig.nonce, nonce, 16);
+	err = ioctl(t->fd, NESTOR_IOC_LIST_WALK, &w) ? errno : 0;
+	CHECK_EQ(err, 0, "signed: walk the 1000-node list");
+	CHECK_EQ(w.nr_nodes, NODES, "... 1000 nodes");
+	CHECK_EQ(nestor_sig_verify_walk(mon_key, 32, nonce, &w, f, rec), 0,
+		 "signed walk verifies");
+	rec[500].uid ^= 1;
+	CHECK_EQ(nestor_sig_verify_walk(mon_key, 32, nonce, &w, f, rec), -EBADMSG,
+		 "... a changed record: rejected");
+	rec[500].uid ^= 1;
+	w.nr_nodes--;
+	CHECK_EQ(nestor_sig_verify_walk(mon_key, 32, nonce, &w, f, rec), -EBADMSG,
+		 "... a dropped record: rejected");
+	free(rec);
+}
+
 /* Runs a command; its stdout (at most @len - 1 bytes) and exit status. */
 static int run_capture(const char *cmd, char *out, size_t len)
 {
@@ -923,6 +1040,7 @@ int main(int argc, char *argv[])
 	check_translate(&t);
 	check_read(&t);
 	check_walk(&t);
+	check_signed(&t);
 	check_nestorctl(&t, argv[0]);
 	if (run_to(&t, 2) < 0)
 		goto out;

@@ -221,4 +221,53 @@ const char *nestor_walk_end_name(uint32_t end);
 uint32_t nestor_space_parse(const char *s);
 const char *nestor_space_name(uint32_t space);
 
+/* ---- signed results (NESTOR_MEM_F_SIGN; tools/lib/sig.c) ---- */
+
+#define NESTOR_SHA256_LEN	32
+
+struct nestor_sha256 {
+	uint32_t h[8];
+	uint64_t len;
+	uint8_t buf[64];
+	size_t n;
+};
+
+struct nestor_hmac {
+	struct nestor_sha256 inner;
+	uint8_t opad[64];
+};
+
+void nestor_sha256_init(struct nestor_sha256 *s);
+void nestor_sha256_update(struct nestor_sha256 *s, const void *data,
+			  size_t len);
+void nestor_sha256_final(struct nestor_sha256 *s,
+			 uint8_t out[NESTOR_SHA256_LEN]);
+void nestor_hmac_sha256_init(struct nestor_hmac *h, const void *key,
+			     size_t klen);
+void nestor_hmac_sha256_update(struct nestor_hmac *h, const void *data,
+			       size_t len);
+void nestor_hmac_sha256_final(struct nestor_hmac *h,
+			      uint8_t out[NESTOR_SHA256_LEN]);
+
+/*
+ * Verify a signed READ (segments @segs, their data at each segment's buf,
+ * done bytes) or LIST_WALK (fields @f, nr_nodes records at @records) as
+ * the kernel returned it, with the monitor key and the nonce the client
+ * sent.  0: authentic; -ESTALE: an answer to another nonce (a replay);
+ * -EBADMSG: the MAC does not match (tampered, or another key).
+ */
+int nestor_sig_verify_read(const void *key, size_t klen,
+			   const uint8_t nonce[NESTOR_MEM_NONCE_LEN],
+			   const struct nestor_mem_read *r,
+			   const struct nestor_mem_seg *segs);
+int nestor_sig_verify_walk(const void *key, size_t klen,
+			   const uint8_t nonce[NESTOR_MEM_NONCE_LEN],
+			   const struct nestor_list_walk *w,
+			   const struct nestor_walk_field *f,
+			   const void *records);
+/* A fresh random nonce (never all zero); 0 or -errno. */
+int nestor_sig_nonce(uint8_t nonce[NESTOR_MEM_NONCE_LEN]);
+/* Hex (whitespace ignored) to a key of NESTOR_KEY_MIN_LEN..MAX_LEN bytes. */
+int nestor_sig_parse_key(const char *hex, uint8_t *key, size_t *len);
+
 #endif /* LIBNESTOR_H */
