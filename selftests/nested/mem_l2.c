@@ -41,6 +41,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "test_util.h"
@@ -977,6 +982,186 @@ static void check_nestorctl(struct test *t, const char *self)
 		diag("  rc %d, output:\n%s", rc, out);
 }
 
+/* ---- remote monitoring: nestor-monitord on L0's loopback ---- */
+
+#define MON_PORT	7411
+#define TAMPER_PORT	7412
+#define REPLAY_PORT	7413
+
+/* The initramfs leaves lo down. */
+static void loopback_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		return;
+	if (!ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+		ifr.ifr_flags |= IFF_UP;
+		ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+}
+
+static pid_t spawn(const char *path, char *const argv[])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		execv(path, argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static bool port_open(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	for (int i = 0; i < 100; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		bool ok = fd >= 0 && !connect(fd, (void *)&sa, sizeof(sa));
+
+		if (fd >= 0)
+			close(fd);
+		if (ok)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+/*
+ * nestorctl --remote against nestor-monitord (the same binaries a
+ * monitoring host would run), directly and through monitor_proxy in
+ * tamper and replay modes: answers verify, forgeries and replays are
+ * rejected with a clear message.
+ */
+static void check_remote(struct test *t, const char *self)
+{
+	static char out[262144];	/* a 1000-node listing */
+	char dir[256], *slash, cmd[1024], pfx[512], want[160];
+	char mond[300], proxy[300], port[3][32], to[32];
+	const char *keyf = "/tmp/mem_l2-monitor.key";
+	pid_t pids[3] = { -1, -1, -1 };
+	uint8_t b[16];
+	FILE *f;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s", self);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+	else
+		snprintf(dir, sizeof(dir), ".");
+	f = fopen(keyf, "w");
+	for (int i = 0; f && i < 32; i++)
+		fprintf(f, "%02x", mon_key[i]);
+	if (f)
+		fclose(f);
+	loopback_up();
+	snprintf(mond, sizeof(mond), "%s/nestor-monitord", dir);
+	snprintf(proxy, sizeof(proxy), "%s/monitor_proxy", dir);
+	snprintf(port[0], sizeof(port[0]), "127.0.0.1:%d", MON_PORT);
+	snprintf(port[1], sizeof(port[1]), "127.0.0.1:%d", TAMPER_PORT);
+	snprintf(port[2], sizeof(port[2]), "127.0.0.1:%d", REPLAY_PORT);
+	snprintf(to, sizeof(to), "%s", port[0]);
+	pids[0] = spawn(mond, (char *[]){ mond, "--listen", port[0], "--quiet", NULL });
+	pids[1] = spawn(proxy, (char *[]){ proxy, "--listen", port[1], "--to", to,
+					   "--mode", "tamper", NULL });
+	pids[2] = spawn(proxy, (char *[]){ proxy, "--listen", port[2], "--to", to,
+					   "--mode", "replay", NULL });
+	if (!tap(port_open(MON_PORT) && port_open(TAMPER_PORT) && port_open(REPLAY_PORT),
+		 "remote: nestor-monitord and two test proxies listen on loopback"))
+		goto out;
+
+#define PFX(p) snprintf(pfx, sizeof(pfx), "%s/nestorctl --remote 127.0.0.1:%d --key-id %u --key-file %s", \
+			dir, (p), MON_KEY_ID, keyf)
+	PFX(MON_PORT);
+	snprintf(cmd, sizeof(cmd), "%s read l2:%u %#llx 16 2>&1", pfx, t->l2_id,
+		 (unsigned long long)V_R1);
+	rc = run_capture(cmd, out, sizeof(out));
+	expect_pattern(V_R1, b, 16);
+	snprintf(want, sizeof(want), "%016llx  %02x %02x %02x %02x", (unsigned long long)V_R1,
+		 b[0], b[1], b[2], b[3]);
+	if (!tap(rc == 0 && strstr(out, want), "remote: verified read dumps L2's bytes"))
+		diag("  rc %d, want '%s', output:\n%s", rc, want, out);
+
+	snprintf(cmd, sizeof(cmd),
+		 "%s walk l2:%u %#llx --link-offset %d --field %d:4 --field %d:16 --field %d:4:%d --max 2000 --stats 2>&1",
+		 pfx, t->l2_id, (unsigned long long)HEAD1, NODE_LINK, NODE_ID, NODE_NAME,
+		 NODE_CRED, CRED_UID);
+	rc = run_capture(cmd, out, sizeof(out));
+	/* node 999: id 2998 (0xbb6), name "n-999", uid 1009 (0x3f1) */
+	snprintf(want, sizeof(want), "%#018llx OK b60b0000 6e2d3939390000000000000000000000 f1030000",
+		 (unsigned long long)node_va(999));
+	if (!tap(rc == 0 && strstr(out, "# 1000 nodes, end HEAD, 0 unreadable") &&
+		 strstr(out, want) && strstr(out, ": 1 round trips"),
+		 "remote: the 1000-node walk, verified, in one round trip"))
+		diag("  rc %d, want '%s', output (end):\n%s", rc, want,
+		     out + (strlen(out) > 600 ? strlen(out) - 600 : 0));
+
+	snprintf(cmd, sizeof(cmd),
+		 "%s walk l2:%u %#llx --link-offset %d --field %d:4 --field %d:16 --field %d:4:%d --max 20 --per-datum --stats 2>&1",
+		 pfx, t->l2_id, (unsigned long long)HEAD1, NODE_LINK, NODE_ID, NODE_NAME,
+		 NODE_CRED, CRED_UID);
+	rc = run_capture(cmd, out, sizeof(out));
+	/* 1 head pointer + 20 nodes x (3 fields + 1 pointer + 1 next) */
+	if (!tap(rc == 0 && strstr(out, "# 20 nodes, end LIMIT") &&
+		 strstr(out, ": 101 round trips"),
+		 "remote: --per-datum walk of 20 nodes, 101 verified round trips"))
+		diag("  rc %d, output (end):\n%s", rc,
+		     out + (strlen(out) > 400 ? strlen(out) - 400 : 0));
+
+	PFX(TAMPER_PORT);
+	snprintf(cmd, sizeof(cmd), "%s read l2:%u %#llx 16 2>&1", pfx, t->l2_id,
+		 (unsigned long long)V_R1);
+	rc = run_capture(cmd, out, sizeof(out));
+	if (!tap(WIFEXITED(rc) && WEXITSTATUS(rc) == 1 && strstr(out, "REJECTED") &&
+		 strstr(out, "HMAC") && !strstr(out, want),
+		 "remote: a tampered read answer is rejected"))
+		diag("  rc %d, output:\n%s", rc, out);
+	snprintf(cmd, sizeof(cmd), "%s walk l2:%u %#llx --link-offset %d --field %d:4 2>&1",
+		 pfx, t->l2_id, (unsigned long long)HEAD1, NODE_LINK, NODE_ID);
+	rc = run_capture(cmd, out, sizeof(out));
+	if (!tap(WIFEXITED(rc) && WEXITSTATUS(rc) == 1 && strstr(out, "REJECTED"),
+		 "remote: a tampered walk answer is rejected"))
+		diag("  rc %d, output:\n%.600s", rc, out);
+
+	PFX(REPLAY_PORT);
+	snprintf(cmd, sizeof(cmd), "%s read l2:%u %#llx 16 2>&1", pfx, t->l2_id,
+		 (unsigned long long)V_R1);
+	rc = run_capture(cmd, out, sizeof(out));
+	if (!tap(rc == 0, "remote: through the replaying proxy, the first read verifies"))
+		diag("  rc %d, output:\n%s", rc, out);
+	rc = run_capture(cmd, out, sizeof(out));
+	if (!tap(WIFEXITED(rc) && WEXITSTATUS(rc) == 1 && strstr(out, "REJECTED") &&
+		 strstr(out, "replayed"),
+		 "remote: the replayed answer to the second read is rejected"))
+		diag("  rc %d, output:\n%s", rc, out);
+
+	PFX(MON_PORT);
+	snprintf(cmd, sizeof(cmd), "%s read l2:%u %#llx 16 2>&1", pfx, 0x7ffffff0u,
+		 (unsigned long long)V_R1);
+	rc = run_capture(cmd, out, sizeof(out));
+	if (!tap(WIFEXITED(rc) && WEXITSTATUS(rc) == 1 && strstr(out, "no such L2"),
+		 "remote: an unknown L2 is reported"))
+		diag("  rc %d, output:\n%s", rc, out);
+#undef PFX
+out:
+	for (int i = 0; i < 3; i++) {
+		if (pids[i] > 0) {
+			kill(pids[i], SIGTERM);
+			waitpid(pids[i], NULL, 0);
+		}
+	}
+}
+
 static void check_remap(struct test *t)
 {
 	uint8_t buf[4096], want[4096];
@@ -1042,6 +1227,7 @@ int main(int argc, char *argv[])
 	check_walk(&t);
 	check_signed(&t);
 	check_nestorctl(&t, argv[0]);
+	check_remote(&t, argv[0]);
 	if (run_to(&t, 2) < 0)
 		goto out;
 	check_remap(&t);
