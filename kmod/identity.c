@@ -550,6 +550,19 @@ int nestor_ident_fill_l2(struct sk_buff *skb, const struct nestor_l2ctx *ctx)
 	return nestor_genl_put_ident(skb, &info);
 }
 
+int nestor_ident_of_ctx(const struct nestor_l2ctx *ctx,
+			struct nestor_ident_info *info)
+{
+	struct nestor_ident *id;
+
+	spin_lock(&ident_lock);
+	id = ident_of_ctx(ctx);
+	if (id)
+		ident_snapshot(id, info);
+	spin_unlock(&ident_lock);
+	return id ? 0 : -ENOENT;
+}
+
 int nestor_ident_walk(u32 start_seq,
 		      int (*fn)(const struct nestor_ident_info *info, void *arg),
 		      void *arg, u32 *next_seq)

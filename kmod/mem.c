@@ -539,14 +539,15 @@ static int mem_read(struct mem_call *c, u32 space, u64 addr, u64 len,
 /* request setup                                                      */
 /* ---------------------------------------------------------------- */
 
+/* Signed requests check their sig fields in nestor_mem_sign_begin(). */
 static int check_common(u64 flags, u32 space, const struct nestor_mem_target *t,
-			const struct nestor_mem_sig *sig)
+			const struct nestor_mem_sig *sig, bool can_sign)
 {
-	if (flags & NESTOR_MEM_F_SIGN)
-		return -EOPNOTSUPP;	/* no key store yet */
-	if (flags & ~NESTOR_MEM_F_CR3)
+	if (flags & ~(NESTOR_MEM_F_CR3 | NESTOR_MEM_F_SIGN))
 		return -EINVAL;
-	if (memchr_inv(sig, 0, sizeof(*sig)))
+	if ((flags & NESTOR_MEM_F_SIGN) && !can_sign)
+		return -EOPNOTSUPP;
+	if (!(flags & NESTOR_MEM_F_SIGN) && memchr_inv(sig, 0, sizeof(*sig)))
 		return -EINVAL;
 	if (!(flags & NESTOR_MEM_F_CR3) && t->cr3)
 		return -EINVAL;
@@ -679,7 +680,7 @@ static long ioc_translate(void __user *argp, size_t usize)
 	err = -EINVAL;
 	if (x->pad || x->status || x->l2_levels || x->nested_levels)
 		goto out_free;
-	err = check_common(x->flags, x->space, &x->target, &x->sig);
+	err = check_common(x->flags, x->space, &x->target, &x->sig, false);
 	if (err)
 		goto out_free;
 
@@ -739,16 +740,45 @@ out_free:
 /* NESTOR_IOC_READ                                                    */
 /* ---------------------------------------------------------------- */
 
+/*
+ * A signed segment goes through a kernel bounce buffer: the bytes hashed
+ * are the bytes copied out, whatever L2 or the caller do meanwhile.
+ */
+static int read_signed(struct mem_call *c, struct nestor_mem_seg *s,
+		       struct nestor_mem_sign *sg, void *bounce)
+{
+	u64 n, got;
+	int st;
+
+	s->done = 0;
+	while (s->done < s->len) {
+		n = min_t(u64, s->len - s->done, PAGE_SIZE);
+		st = mem_read(c, s->space, s->addr + s->done, n, bounce, NULL,
+			      &got);
+		if (got && copy_to_user(u64_to_user_ptr(s->buf + s->done),
+					bounce, got))
+			return NESTOR_MEM_BAD_BUFFER;
+		nestor_mem_sign_data(sg, bounce, got);
+		s->done += got;
+		if (st)
+			return st;
+	}
+	return NESTOR_MEM_OK;
+}
+
 static long ioc_read(void __user *argp, size_t usize)
 {
 	struct nestor_mem_seg *segs = NULL, *s;
+	struct nestor_mem_sign *sg = NULL;
 	struct nestor_mem_read r;
+	void *bounce = NULL;
 	bool need_s1 = false;
 	struct mem_call c;
 	u64 total = 0;
 	void __user *useg;
 	u32 i;
 	long err;
+	int ret;
 
 	if (usize < sizeof(r))
 		return -EINVAL;
@@ -757,7 +787,8 @@ static long ioc_read(void __user *argp, size_t usize)
 		return err;
 	if (r.nr_ok || r.bytes)
 		return -EINVAL;
-	err = check_common(r.flags, NESTOR_SPACE_L2_VIRT, &r.target, &r.sig);
+	err = check_common(r.flags, NESTOR_SPACE_L2_VIRT, &r.target, &r.sig,
+			   true);
 	if (err)
 		return err;
 	if (!r.nr_segs || r.seg_size < sizeof(*segs) || r.seg_size > PAGE_SIZE)
@@ -785,22 +816,38 @@ static long ioc_read(void __user *argp, size_t usize)
 			goto out_free;
 		need_s1 |= s->space == NESTOR_SPACE_L2_VIRT;
 	}
+	if (r.flags & NESTOR_MEM_F_SIGN) {
+		sg = nestor_mem_sign_begin(&r.sig, &ret);
+		err = ret;
+		if (!sg)
+			goto out_free;
+		err = -ENOMEM;
+		bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
+		if (!bounce)
+			goto out_free;
+	}
 
 	err = mem_call_begin(&c, &r.target);
 	if (!err && need_s1)
 		err = s1_begin(&c, r.flags, r.target.cr3);
 	if (err)
 		goto out_call;
+	if (sg)
+		nestor_mem_sign_ident(sg, c.ctx, c.mv->vm_id, &r.sig);
 
 	for (i = 0; i < r.nr_segs; i++) {
 		s = &segs[i];
 		s->done = 0;
 		if (s->addr + s->len < s->addr && s->addr + s->len != 0)
 			s->status = NESTOR_MEM_RANGE;
+		else if (sg)
+			s->status = read_signed(&c, s, sg, bounce);
 		else
 			s->status = mem_read(&c, s->space, s->addr, s->len, NULL,
 					     u64_to_user_ptr(s->buf), &s->done);
 		s->fail_addr = s->addr + s->done;
+		if (sg)
+			nestor_mem_sign_seg(sg, s);
 		r.bytes += s->done;
 		r.nr_ok += !s->status;
 		useg = u64_to_user_ptr(r.segs + (u64)i * r.seg_size);
@@ -816,11 +863,19 @@ static long ioc_read(void __user *argp, size_t usize)
 	}
 	mem_call_finish_gen(&c);
 	r.gen = c.gen;
+	if (sg) {
+		err = nestor_mem_sign_read(sg, &r);
+		sg = NULL;
+		if (err)
+			goto out_call;
+	}
 	if (copy_to_user(argp, &r, sizeof(r)))
 		err = -EFAULT;
 out_call:
 	mem_call_end(&c);
 out_free:
+	nestor_mem_sign_free(sg);
+	kfree(bounce);
 	kvfree(segs);
 	return err;
 }
@@ -882,7 +937,7 @@ static int walk_node(struct mem_call *c, struct nestor_list_walk *lw,
 }
 
 static long do_walk(struct mem_call *c, struct nestor_list_walk *lw,
-		    const struct nestor_walk_field *f)
+		    const struct nestor_walk_field *f, struct nestor_mem_sign *sg)
 {
 	struct link_set set;
 	u64 link, next, done;
@@ -932,6 +987,8 @@ static long do_walk(struct mem_call *c, struct nestor_list_walk *lw,
 			err = -EFAULT;
 			break;
 		}
+		if (sg)
+			nestor_mem_sign_data(sg, rec, lw->record_size);
 		lw->nr_nodes++;
 		if (mem_read(c, lw->space, link + lw->next_offset,
 			     sizeof(next), &next, NULL, &done)) {
@@ -954,17 +1011,19 @@ out:
 static long ioc_list_walk(void __user *argp, size_t usize)
 {
 	struct nestor_walk_field *f = NULL;
+	struct nestor_mem_sign *sg = NULL;
 	struct nestor_list_walk lw;
 	struct mem_call c;
 	u32 i, rsize;
 	long err;
+	int ret;
 
 	if (usize < sizeof(lw))
 		return -EINVAL;
 	err = copy_struct_from_user(&lw, sizeof(lw), argp, usize);
 	if (err)
 		return err;
-	err = check_common(lw.flags, lw.space, &lw.target, &lw.sig);
+	err = check_common(lw.flags, lw.space, &lw.target, &lw.sig, true);
 	if (err)
 		return err;
 	if (lw.record_size || lw.nr_nodes || lw.nr_bad || lw.end)
@@ -997,20 +1056,33 @@ static long ioc_list_walk(void __user *argp, size_t usize)
 	if (lw.records_len < rsize)
 		goto out_free;
 	lw.record_size = rsize;
+	if (lw.flags & NESTOR_MEM_F_SIGN) {
+		sg = nestor_mem_sign_begin(&lw.sig, &ret);
+		err = ret;
+		if (!sg)
+			goto out_free;
+	}
 
 	err = mem_call_begin(&c, &lw.target);
 	if (!err && lw.space == NESTOR_SPACE_L2_VIRT)
 		err = s1_begin(&c, lw.flags, lw.target.cr3);
+	if (!err && sg)
+		nestor_mem_sign_ident(sg, c.ctx, c.mv->vm_id, &lw.sig);
 	if (!err)
-		err = do_walk(&c, &lw, f);
+		err = do_walk(&c, &lw, f, sg);
 	if (!err) {
 		mem_call_finish_gen(&c);
 		lw.gen = c.gen;
-		if (copy_to_user(argp, &lw, sizeof(lw)))
-			err = -EFAULT;
+		if (sg) {
+			err = nestor_mem_sign_walk(sg, &lw, f);
+			sg = NULL;
+		}
 	}
+	if (!err && copy_to_user(argp, &lw, sizeof(lw)))
+		err = -EFAULT;
 	mem_call_end(&c);
 out_free:
+	nestor_mem_sign_free(sg);
 	kfree(f);
 	return err;
 }
@@ -1042,6 +1114,7 @@ void nestor_mem_exit(void)
 	struct nestor_mem_vm *mv;
 	struct kvm *kvm;
 
+	nestor_mem_sign_exit();
 	while ((mv = nestor_registry_detach_mem(&kvm))) {
 		mem_untrack_all(kvm, mv);
 		kvm_page_track_unregister_notifier(kvm, &mv->node);

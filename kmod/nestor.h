@@ -236,6 +236,38 @@ void nestor_mem_vm_attach(struct kvm *kvm, struct nestor_mem_vm *mv,
 			  u32 vm_id);
 void nestor_mem_vm_gone(struct kvm *kvm, struct nestor_mem_vm *mv);
 
+/*
+ * Signed results (mem_sign.c, Documentation/introspection.rst): two
+ * SHA-256 streams (per-item metadata, data bytes) and a header, MACed
+ * with a monitor key.
+ */
+struct nestor_mem_sign;
+struct nestor_mem_read;
+struct nestor_list_walk;
+struct nestor_walk_field;
+/* Checks the request's sig fields and the key; NULL and *err on error. */
+struct nestor_mem_sign *nestor_mem_sign_begin(const struct nestor_mem_sig *sig,
+					      int *err);
+void nestor_mem_sign_meta(struct nestor_mem_sign *s, const void *p,
+			  size_t len);
+void nestor_mem_sign_data(struct nestor_mem_sign *s, const void *p,
+			  size_t len);
+/* Per READ segment, after it was read: its fields into the meta stream. */
+void nestor_mem_sign_seg(struct nestor_mem_sign *s,
+			 const struct nestor_mem_seg *seg);
+/* Fills sig's identity fields (out) from the context. */
+void nestor_mem_sign_ident(struct nestor_mem_sign *s,
+			   const struct nestor_l2ctx *ctx, u32 vm_id,
+			   struct nestor_mem_sig *sig);
+/* The MAC into sig->mac; frees @s. */
+int nestor_mem_sign_read(struct nestor_mem_sign *s,
+			 struct nestor_mem_read *r);
+int nestor_mem_sign_walk(struct nestor_mem_sign *s,
+			 struct nestor_list_walk *w,
+			 const struct nestor_walk_field *f);
+void nestor_mem_sign_free(struct nestor_mem_sign *s);
+void nestor_mem_sign_exit(void);
+
 int nestor_chardev_init(void);
 void nestor_chardev_exit(void);
 
@@ -308,6 +340,9 @@ void nestor_ident_ctx_new(struct nestor_l2ctx *ctx);
 void nestor_ident_ctx_gone(struct nestor_l2ctx *ctx);
 /* genl.c: identity attributes of a context (none when it holds none). */
 int nestor_ident_fill_l2(struct sk_buff *skb, const struct nestor_l2ctx *ctx);
+/* mem.c (signed results): the identity @ctx holds now; -ENOENT: none. */
+int nestor_ident_of_ctx(const struct nestor_l2ctx *ctx,
+			struct nestor_ident_info *info);
 /* genl.c: dump from identity @start_seq on; see registry walks. */
 int nestor_ident_walk(u32 start_seq,
 		      int (*fn)(const struct nestor_ident_info *info, void *arg),

@@ -126,6 +126,7 @@ make_payload() {
 	cp "$REPO/kmod/nestor.ko" "$p/"
 	cp "$HERE/l0-suite.sh" "$p/suite"
 	cp "$REPO/tools/nestorctl/nestorctl" "$p/bin/"
+	cp "$REPO/tools/monitord/nestor-monitord" "$p/bin/"
 	for s in "$@"; do
 		cp "$s" "$p/suites/$i-$(basename "$s")"
 		i=$((i + 10))

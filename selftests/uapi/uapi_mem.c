@@ -27,6 +27,15 @@
 
 static int dev_fd = -1;
 
+/* Keys of this test (uapi_ident.c uses others). */
+#define MON_KEY		0x6d656d01u
+#define OWNER_KEY	0x6d656d02u
+#define NO_KEY		0x6d656d03u
+/* A signed request: the monitor key and a nonzero nonce. */
+#define SIGNED(req)	((req).flags |= NESTOR_MEM_F_SIGN,		\
+			 (req).sig.key_id = MON_KEY,			\
+			 (req).sig.nonce[0] = 0x5a)
+
 static int ioc(unsigned long nr, void *arg)
 {
 	return ioctl(dev_fd, nr, arg) ? errno : 0;
@@ -67,8 +76,9 @@ static void test_translate(void)
 		x.space = NESTOR_SPACE_L1_PHYS);
 	XL_CASE(EINVAL, "flags bit 2 (unknown)", x.flags = 4);
 	XL_CASE(EINVAL, "flags bit 31 (unknown)", x.flags = 0x80000000u);
-	XL_CASE(EOPNOTSUPP, "flags NESTOR_MEM_F_SIGN (no key store)",
-		x.flags = NESTOR_MEM_F_SIGN);
+	XL_CASE(EOPNOTSUPP, "flags NESTOR_MEM_F_SIGN (translations are not signed)",
+		(x.flags = NESTOR_MEM_F_SIGN, x.sig.key_id = MON_KEY,
+		 x.sig.nonce[0] = 1));
 	XL_CASE(EINVAL, "space 0", x.space = NESTOR_SPACE_NONE);
 	XL_CASE(EINVAL, "space 4", x.space = 4);
 	XL_CASE(EINVAL, "space 0xffffffff", x.space = 0xffffffffu);
@@ -86,6 +96,8 @@ static void test_translate(void)
 	XL_CASE(EINVAL, "sig.nonce[15] = 1 without F_SIGN",
 		x.sig.nonce[15] = 1);
 	XL_CASE(EINVAL, "sig.mac[0] = 1", x.sig.mac[0] = 1);
+	XL_CASE(EINVAL, "sig.vm_id = 1 without F_SIGN", x.sig.vm_id = 1);
+	XL_CASE(EINVAL, "sig.ident[63] = 1 without F_SIGN", x.sig.ident[63] = 1);
 
 	memset(&big, 0, sizeof(big));
 	xl_init(&big.x);
@@ -145,7 +157,28 @@ static void test_read(void)
 	RD_CASE(ENOENT, "valid request, unknown l2_id", (void)0);
 	RD_CASE(EINVAL, "nr_segs = 0", r.nr_segs = 0);
 	RD_CASE(EINVAL, "flags bit 2 (unknown)", r.flags = 4);
-	RD_CASE(EOPNOTSUPP, "flags NESTOR_MEM_F_SIGN", r.flags = NESTOR_MEM_F_SIGN);
+	RD_CASE(ENOENT, "F_SIGN, monitor key, nonce (accepted)", SIGNED(r));
+	RD_CASE(EINVAL, "F_SIGN with key_id 0", (SIGNED(r), r.sig.key_id = 0));
+	RD_CASE(ENOKEY, "F_SIGN with an unknown key id",
+		(SIGNED(r), r.sig.key_id = NO_KEY));
+	RD_CASE(ENOKEY, "F_SIGN with an owner key (wrong kind)",
+		(SIGNED(r), r.sig.key_id = OWNER_KEY));
+	RD_CASE(EINVAL, "F_SIGN with an all-zero nonce",
+		(SIGNED(r), r.sig.nonce[0] = 0));
+	RD_CASE(EINVAL, "F_SIGN, sig.pad = 1", (SIGNED(r), r.sig.pad = 1));
+	RD_CASE(EINVAL, "F_SIGN, sig.mac[31] (out) = 1",
+		(SIGNED(r), r.sig.mac[31] = 1));
+	RD_CASE(EINVAL, "F_SIGN, sig.vm_id (out) = 1",
+		(SIGNED(r), r.sig.vm_id = 1));
+	RD_CASE(EINVAL, "F_SIGN, sig.ident_flags (out) = 1",
+		(SIGNED(r), r.sig.ident_flags = 1));
+	RD_CASE(EINVAL, "F_SIGN, sig.ident_key_id (out) = 1",
+		(SIGNED(r), r.sig.ident_key_id = 1));
+	RD_CASE(EINVAL, "F_SIGN, sig.ident_len (out) = 1",
+		(SIGNED(r), r.sig.ident_len = 1));
+	RD_CASE(EINVAL, "F_SIGN, sig.ident[0] (out) = 'a'",
+		(SIGNED(r), r.sig.ident[0] = 'a'));
+	RD_CASE(EINVAL, "sig.ident_len = 1 without F_SIGN", r.sig.ident_len = 1);
 	RD_CASE(EINVAL, "sig.nonce[0] = 1 without F_SIGN", r.sig.nonce[0] = 1);
 	RD_CASE(EINVAL, "sig.key_id = 1 without F_SIGN", r.sig.key_id = 1);
 	RD_CASE(EINVAL, "target.cr3 set without F_CR3", r.target.cr3 = 0x1000);
@@ -249,7 +282,21 @@ static void test_walk(void)
 	LW_CASE(ENOENT, "DEREF field with a negative deref_offset",
 		(f[1].flags = NESTOR_FIELD_F_DEREF, f[1].deref_offset = -8));
 	LW_CASE(EINVAL, "flags bit 2 (unknown)", w.flags = 4);
-	LW_CASE(EOPNOTSUPP, "flags NESTOR_MEM_F_SIGN", w.flags = NESTOR_MEM_F_SIGN);
+	LW_CASE(ENOENT, "F_SIGN, monitor key, nonce (accepted)", SIGNED(w));
+	LW_CASE(EINVAL, "F_SIGN with key_id 0", (SIGNED(w), w.sig.key_id = 0));
+	LW_CASE(ENOKEY, "F_SIGN with an unknown key id",
+		(SIGNED(w), w.sig.key_id = NO_KEY));
+	LW_CASE(ENOKEY, "F_SIGN with an owner key (wrong kind)",
+		(SIGNED(w), w.sig.key_id = OWNER_KEY));
+	LW_CASE(EINVAL, "F_SIGN with an all-zero nonce",
+		(SIGNED(w), w.sig.nonce[0] = 0));
+	LW_CASE(EINVAL, "F_SIGN, sig.pad = 1", (SIGNED(w), w.sig.pad = 1));
+	LW_CASE(EINVAL, "F_SIGN, sig.mac[0] (out) = 1",
+		(SIGNED(w), w.sig.mac[0] = 1));
+	LW_CASE(EINVAL, "F_SIGN, sig.ident[63] (out) = 1",
+		(SIGNED(w), w.sig.ident[63] = 1));
+	LW_CASE(EINVAL, "F_SIGN and an invalid field: fields first",
+		(SIGNED(w), f[0].size = 0));
 	LW_CASE(EINVAL, "sig.mac[31] = 1", w.sig.mac[31] = 1);
 	LW_CASE(EINVAL, "space 0", w.space = 0);
 	LW_CASE(EINVAL, "space 4", w.space = 4);
@@ -290,9 +337,30 @@ int main(void)
 	dev_fd = open(NESTOR_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 	if (dev_fd < 0)
 		tap_bail(NESTOR_DEVICE_PATH ": %s", strerror(errno));
+	{
+		struct nestor_key_add a = { .kind = NESTOR_KEY_MONITOR,
+					    .key_id = MON_KEY, .key_len = 16 };
+
+		memset(a.key, 0x42, 16);
+		if (ioc(NESTOR_IOC_KEY_ADD, &a))
+			tap_bail("KEY_ADD monitor: %s", strerror(errno));
+		a.kind = NESTOR_KEY_OWNER;
+		a.key_id = OWNER_KEY;
+		if (ioc(NESTOR_IOC_KEY_ADD, &a))
+			tap_bail("KEY_ADD owner: %s", strerror(errno));
+	}
 	test_translate();
 	test_read();
 	test_walk();
+	{
+		struct nestor_key_del d = { .kind = NESTOR_KEY_MONITOR,
+					    .key_id = MON_KEY };
+
+		tap_errno(ioc(NESTOR_IOC_KEY_DEL, &d), 0, "monitor key removed");
+		d.kind = NESTOR_KEY_OWNER;
+		d.key_id = OWNER_KEY;
+		tap_errno(ioc(NESTOR_IOC_KEY_DEL, &d), 0, "owner key removed");
+	}
 	close(dev_fd);
 	return tap_done();
 }

@@ -221,4 +221,101 @@ const char *nestor_walk_end_name(uint32_t end);
 uint32_t nestor_space_parse(const char *s);
 const char *nestor_space_name(uint32_t space);
 
+/* ---- signed results (NESTOR_MEM_F_SIGN; tools/lib/sig.c) ---- */
+
+#define NESTOR_SHA256_LEN	32
+
+struct nestor_sha256 {
+	uint32_t h[8];
+	uint64_t len;
+	uint8_t buf[64];
+	size_t n;
+};
+
+struct nestor_hmac {
+	struct nestor_sha256 inner;
+	uint8_t opad[64];
+};
+
+void nestor_sha256_init(struct nestor_sha256 *s);
+void nestor_sha256_update(struct nestor_sha256 *s, const void *data,
+			  size_t len);
+void nestor_sha256_final(struct nestor_sha256 *s,
+			 uint8_t out[NESTOR_SHA256_LEN]);
+void nestor_hmac_sha256_init(struct nestor_hmac *h, const void *key,
+			     size_t klen);
+void nestor_hmac_sha256_update(struct nestor_hmac *h, const void *data,
+			       size_t len);
+void nestor_hmac_sha256_final(struct nestor_hmac *h,
+			      uint8_t out[NESTOR_SHA256_LEN]);
+
+/*
+ * Verify a signed READ (segments @segs, their data at each segment's buf,
+ * done bytes) or LIST_WALK (fields @f, nr_nodes records at @records) as
+ * the kernel returned it, with the monitor key and the nonce the client
+ * sent.  0: authentic; -ESTALE: an answer to another nonce (a replay);
+ * -EBADMSG: the MAC does not match (tampered, or another key).
+ */
+int nestor_sig_verify_read(const void *key, size_t klen,
+			   const uint8_t nonce[NESTOR_MEM_NONCE_LEN],
+			   const struct nestor_mem_read *r,
+			   const struct nestor_mem_seg *segs);
+int nestor_sig_verify_walk(const void *key, size_t klen,
+			   const uint8_t nonce[NESTOR_MEM_NONCE_LEN],
+			   const struct nestor_list_walk *w,
+			   const struct nestor_walk_field *f,
+			   const void *records);
+/* A fresh random nonce (never all zero); 0 or -errno. */
+int nestor_sig_nonce(uint8_t nonce[NESTOR_MEM_NONCE_LEN]);
+/* Hex (whitespace ignored) to a key of NESTOR_KEY_MIN_LEN..MAX_LEN bytes. */
+int nestor_sig_parse_key(const char *hex, uint8_t *key, size_t *len);
+
+/* ---- remote monitoring (nestor-monitord; Documentation/monitor.rst) ---- */
+
+/*
+ * Every message: this header, then @len bytes.  Integers little-endian
+ * (the uapi structures in their x86-64 layout).  A reply has the
+ * request's type | NESTOR_MON_REPLY, @status 0 or a positive errno (then
+ * no payload).
+ */
+struct nestor_mon_hdr {
+	uint32_t magic;
+	uint32_t type;
+	uint32_t len;
+	uint32_t status;
+};
+
+#define NESTOR_MON_MAGIC	0x314e4f4du	/* "MON1" */
+#define NESTOR_MON_REPLY	0x80000000u
+#define NESTOR_MON_READ		1	/* nestor_mem_read + segments */
+#define NESTOR_MON_WALK		2	/* nestor_list_walk + fields */
+#define NESTOR_MON_RESOLVE	3	/* an L2 name -> u32 context id */
+/* Largest request or reply payload a peer accepts. */
+#define NESTOR_MON_MAX_PAYLOAD	(80u << 20)
+
+struct nestor_remote;
+
+/*
+ * Connects to HOST:PORT ([V6]:PORT) with the monitor key (@key_id and its
+ * secret).  Reads and walks then return only verified answers:
+ * -ESTALE (replayed), -EBADMSG (tampered, or another key), -EPROTO
+ * (malformed), or the daemon's or kernel's errno;
+ * nestor_remote_error() says which in words.
+ */
+int nestor_remote_open(const char *hostport, uint32_t key_id,
+		       const void *key, size_t klen,
+		       struct nestor_remote **out);
+void nestor_remote_close(struct nestor_remote *rm);
+/* As nestor_read()/nestor_list_walk(), signed with a fresh nonce. */
+int nestor_remote_read(struct nestor_remote *rm, struct nestor_mem_read *r);
+int nestor_remote_walk(struct nestor_remote *rm, struct nestor_list_walk *w);
+/* "N", "l2:N", "id:NAME" on the daemon's side (not signed). */
+int nestor_remote_resolve(struct nestor_remote *rm, const char *name,
+			  uint32_t *l2_id);
+const char *nestor_remote_error(const struct nestor_remote *rm);
+uint64_t nestor_remote_round_trips(const struct nestor_remote *rm);
+/* Whole-buffer I/O on a socket: 0 or -errno (-ECONNRESET at EOF). */
+int nestor_mon_write_all(int fd, const void *buf, size_t len);
+int nestor_mon_read_all(int fd, void *buf, size_t len);
+
 #endif /* LIBNESTOR_H */

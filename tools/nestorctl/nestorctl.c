@@ -58,6 +58,15 @@ static const char usage_text[] =
 "  translate L2 ADDR [--space S] [--vcpu N] [--cr3 X] [--json]\n"
 "                        the translation chain of ADDR: L2 page tables,\n"
 "                        L1's EPT/NPT for the L2, L1 memory (introspection)\n"
+"  walk L2 HEAD [--link-offset N] [--next-offset N] [--field OFF:SIZE[:DEREF]]...\n"
+"     [--max N] [--space S] [--vcpu N] [--cr3 X] [--per-datum] [--stats]\n"
+"                        walk a list in L2 memory in one call: one line per\n"
+"                        node (address, status, fields in hex); --per-datum:\n"
+"                        one READ per pointer and field instead\n"
+"  --remote HOST:PORT --key-id N --key-file FILE read|walk|ps ...\n"
+"                        the same through nestor-monitord on L0; every\n"
+"                        answer's HMAC (monitor key N, hex in FILE) and\n"
+"                        nonce is verified (Documentation/monitor.rst)\n"
 "  read L2 ADDR LEN [--space S] [--vcpu N] [--cr3 X]\n"
 "                        hex dump of LEN bytes (at most 1 MiB); S is\n"
 "                        l2-virt (default), l2-phys or l1-phys; L2-virtual\n"
@@ -1083,6 +1092,7 @@ static const struct {
 	{ "console", cmd_console },
 	{ "translate", nestorctl_translate },
 	{ "read", nestorctl_read },
+	{ "walk", nestorctl_walk },
 	{ "profile", nestorctl_profile },
 	{ "ps", nestorctl_ps },
 	{ "ident", cmd_ident },
@@ -1091,12 +1101,37 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	const char *cmd;
+	const char *cmd, *remote = NULL, *key_id = NULL, *key_file = NULL;
 	size_t i;
+	int ret;
 
+	/* Global options of remote monitoring (tools/nestorctl/mem.c). */
+	while (argc >= 3 && (!strcmp(argv[1], "--remote") ||
+			     !strcmp(argv[1], "--key-id") ||
+			     !strcmp(argv[1], "--key-file"))) {
+		if (!strcmp(argv[1], "--remote"))
+			remote = argv[2];
+		else if (!strcmp(argv[1], "--key-id"))
+			key_id = argv[2];
+		else
+			key_file = argv[2];
+		argv[2] = argv[0];
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 2)
 		return usage_error("missing command");
 	cmd = argv[1];
+	if (remote) {
+		if (strcmp(cmd, "read") && strcmp(cmd, "walk") &&
+		    strcmp(cmd, "ps"))
+			return usage_error("--remote goes with read, walk and ps");
+		ret = nctl_remote_setup(remote, key_id, key_file);
+		if (ret >= 0)
+			return ret;
+	} else if (key_id || key_file) {
+		return usage_error("--key-id and --key-file go with --remote");
+	}
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") ||
 	    !strcmp(cmd, "-h")) {
 		usage(stdout);

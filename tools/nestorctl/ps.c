@@ -20,6 +20,7 @@
 #include "json.h"
 #include "profile.h"
 #include "ps.h"
+#include "mem.h"
 
 /*
  * x86-64 KASLR moves the kernel image by a multiple of 2 MiB (the smallest
@@ -60,7 +61,7 @@ static int read1(struct ps_ctx *c, uint64_t va, void *buf, uint64_t len,
 		.flags = NESTOR_MEM_F_CR3, .nr_segs = 1, .target = c->t,
 		.segs = (uintptr_t)&s, .seg_size = sizeof(s),
 	};
-	int err = nestor_read(c->n, &r);
+	int err = nctl_read(c->n, &r);
 
 	c->calls++;
 	if (err)
@@ -112,7 +113,7 @@ static int kaslr_probe(struct ps_ctx *c, uint32_t flags, uint64_t base,
 	r.nr_segs = nk;
 	r.seg_size = sizeof(*s);
 	r.segs = (uintptr_t)s;
-	*err = nestor_read(c->n, &r);
+	*err = nctl_read(c->n, &r);
 	c->calls++;
 	if (!*err) {
 		c->gen = r.gen;
@@ -200,7 +201,7 @@ static int kaslr_find(struct ps_ctx *c, const char **why)
 	r.nr_segs = 2;
 	r.seg_size = sizeof(s[0]);
 	r.segs = (uintptr_t)s;
-	err = nestor_read(c->n, &r);
+	err = nctl_read(c->n, &r);
 	c->calls++;
 	if (err)
 		goto fail;
@@ -262,7 +263,7 @@ static int ps_walk(struct ps_ctx *c, uint32_t max, struct ps_proc **out,
 	w.fields = (uintptr_t)f;
 	w.records = (uintptr_t)recs;
 	w.records_len = (uint64_t)max * rsz;
-	err = nestor_list_walk(c->n, &w);
+	err = nctl_walk(c->n, &w);
 	c->calls++;
 	if (err) {
 		free(recs);
@@ -473,17 +474,9 @@ int nestorctl_ps(int argc, char **argv)
 		return 1;
 	}
 	c.p = &p;
-	c.n = nestor_open_flags(NESTOR_OPEN_DEV | NESTOR_OPEN_GENL, &ret);
-	if (!c.n) {
-		fprintf(stderr, "nestorctl: cannot open nestor: %s\n",
-			nestor_strerror(ret));
-		return 1;
-	}
-	if (nestor_resolve_l2(c.n, argv[optind], &id)) {
-		fprintf(stderr, "nestorctl: ps: no such L2: %s\n", argv[optind]);
-		nestor_close(c.n);
-		return 1;
-	}
+	ret = nctl_open_l2("ps", argv[optind], &c.n, &id);
+	if (ret >= 0)
+		return ret;
 	c.t.l2_id = id;
 	t0 = now_ns();
 	ret = kaslr_find(&c, &why);
@@ -493,15 +486,15 @@ int nestorctl_ps(int argc, char **argv)
 		ret = per_datum ? ps_per_datum(&c, max, &procs, &nr, &end) :
 				  ps_walk(&c, max, &procs, &nr, &end);
 	if (ret) {
-		const char *d = nestor_last_error(c.n);
+		const char *d = nctl_last_error(c.n);
 
 		fprintf(stderr, "nestorctl: ps: %s%s%s%s%s\n", nestor_strerror(ret),
 			*why ? ": " : "", why, *d ? ": " : "", d);
-		nestor_close(c.n);
+		nctl_close(c.n);
 		free(procs);
 		return 1;
 	}
-	nestor_close(c.n);
+	nctl_close(c.n);
 	v = now_ns();
 	if (json) {
 		json_init(&j, stdout);
@@ -514,6 +507,8 @@ int nestorctl_ps(int argc, char **argv)
 		json_str(&j, per_datum ? "per-datum" : "walk");
 		json_key(&j, "calls");
 		json_u64(&j, c.calls - kcalls);
+		json_key(&j, "remote");
+		json_bool(&j, nctl_remote_active());
 		json_key(&j, "ns");
 		json_u64(&j, v - t1);
 		json_key(&j, "kaslr_calls");

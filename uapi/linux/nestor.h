@@ -320,9 +320,11 @@ enum nestor_space {
 /* Request flags common to the three ioctls. */
 #define NESTOR_MEM_F_CR3	_BITULL(0)	/* L2_VIRT: use target.cr3 */
 /*
- * Reserved for signed results (HMAC over request, nonce, L2 identity,
- * generations and data): refused with EOPNOTSUPP until the key store
- * exists; key_id and nonce must be zero without it.
+ * READ and LIST_WALK: sign the result with HMAC-SHA256 under the monitor
+ * key sig.key_id, over the request, sig.nonce, the L2's identity, the
+ * generations and the data (Documentation/introspection.rst has the
+ * exact encoding).  TRANSLATE refuses it with EOPNOTSUPP.  Without the
+ * flag, every field of struct nestor_mem_sig must be zero.
  */
 #define NESTOR_MEM_F_SIGN	_BITULL(1)
 
@@ -367,12 +369,30 @@ struct nestor_mem_gen {
 	__u32 pad;
 };
 
-/* Room for signed results: all zero until NESTOR_MEM_F_SIGN exists. */
+#define NESTOR_MEM_NONCE_LEN	16
+#define NESTOR_MEM_MAC_LEN	32
+#define NESTOR_MEM_IDENT_LEN	64	/* = NESTOR_IDENT_NAME_MAX */
+
+/*
+ * struct nestor_mem_sig - a signed result (NESTOR_MEM_F_SIGN).
+ * In: @key_id (a NESTOR_KEY_MONITOR key; ENOKEY when there is none),
+ * @nonce (the client's, not all zero).  @pad and every out-field must be
+ * zero in the request (EINVAL).
+ * Out: @mac, HMAC-SHA256 of the result; the L2 identity it covers: @vm_id
+ * (nestor's VM id of the L1), @ident_len bytes of @ident (the name the L2
+ * registered, Documentation/identity.rst; 0 when none), @ident_flags
+ * (NESTOR_IDENT_F_*) and @ident_key_id (its owner key).
+ */
 struct nestor_mem_sig {
-	__u32 key_id;			/* in */
+	__u32 key_id;
 	__u32 pad;
-	__u8 nonce[16];			/* in */
-	__u8 mac[32];			/* out */
+	__u8 nonce[NESTOR_MEM_NONCE_LEN];
+	__u8 mac[NESTOR_MEM_MAC_LEN];
+	__u32 vm_id;
+	__u32 ident_flags;
+	__u32 ident_key_id;
+	__u32 ident_len;
+	__u8 ident[NESTOR_MEM_IDENT_LEN];
 };
 
 /* Status of a translation, a segment or a walked node. */
