@@ -147,7 +147,8 @@ static void test_l2_names(void)
 		{ "l2:l2:7", -EINVAL, 0 },
 		{ "L2:7", -EINVAL, 0 },
 		{ "l3:7", -EINVAL, 0 },
-		{ "id:web", -EINVAL, 0 },
+		{ "id:", -EINVAL, 0 },
+		{ "ID:web", -EINVAL, 0 },
 	};
 	uint32_t id;
 	size_t i;
@@ -167,6 +168,21 @@ static void test_l2_names(void)
 			tap_diag("got %d, id %u", ret, id);
 	}
 	TAP_EQ(nestor_parse_l2_name(NULL, &id), -EINVAL, "NULL L2 name");
+	/* "id:NAME" is well-formed; only the kernel knows its context. */
+	TAP_EQ(nestor_parse_l2_name("id:web-1", &id), 1,
+	       "\"id:web-1\" is left to the kernel");
+	{
+		char name[NESTOR_IDENT_NAME_MAX + 5] = "id:";
+
+		memset(name + 3, 'a', NESTOR_IDENT_NAME_MAX);
+		name[3 + NESTOR_IDENT_NAME_MAX] = 0;
+		TAP_EQ(nestor_parse_l2_name(name, &id), 1,
+		       "an identifier of the longest length is well-formed");
+		name[3 + NESTOR_IDENT_NAME_MAX] = 'a';
+		name[4 + NESTOR_IDENT_NAME_MAX] = 0;
+		TAP_EQ(nestor_parse_l2_name(name, &id), -EINVAL,
+		       "a longer identifier is malformed");
+	}
 }
 
 static void test_messages(void)

@@ -1334,7 +1334,7 @@ int nestor_parse_l2_name(const char *name, uint32_t *l2_id)
 	if (s->parse)
 		return s->parse(val, l2_id);
 	/* Well-formed, but only the kernel knows the id. */
-	return *val ? 1 : -EINVAL;
+	return *val && strlen(val) <= NESTOR_IDENT_NAME_MAX ? 1 : -EINVAL;
 }
 
 int nestor_resolve_l2(struct nestor *n, const char *name, uint32_t *l2_id)

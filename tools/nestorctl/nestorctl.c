@@ -45,7 +45,7 @@ static const char usage_text[] =
 "                        (16 to 64 bytes); --no-secret: an owner key that\n"
 "                        allows only unauthenticated registration\n"
 "  key del owner|monitor ID\n"
-"                        remove a key (never readable back)"
+"                        remove a key (never readable back)\n"
 "  events [--count N] [--timeout MS] [--json]\n"
 "                        print registry events as they come (one a line);\n"
 "                        stop after N events or MS milliseconds; with\n"
