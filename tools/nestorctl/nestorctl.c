@@ -19,6 +19,7 @@
 
 #include "libnestor.h"
 #include "json.h"
+#include "capture.h"
 
 #ifndef NESTOR_TOOLS_VERSION
 #define NESTOR_TOOLS_VERSION "0.1"
@@ -37,6 +38,10 @@ static const char usage_text[] =
 "                        print registry events as they come (one a line);\n"
 "                        stop after N events or MS milliseconds; with\n"
 "                        --count, running out of time is an error\n"
+"  capture VM [OPTIONS] [FILTER]\n"
+"                        packets around an L1 VM (pcapng or text);\n"
+"                        'capture --help' for the options\n"
+"  capture diff FILE     what L1 did: dropped, modified, injected, NAT\n"
 "  help                  this text\n"
 "\n"
 "stats columns, per exit reason (VMX basic exit reason, SVM exit code):\n"
@@ -791,6 +796,7 @@ static const struct {
 	{ "list", cmd_list },
 	{ "stats", cmd_stats },
 	{ "events", cmd_events },
+	{ "capture", cmd_capture },
 };
 
 int main(int argc, char **argv)
