@@ -55,6 +55,8 @@ struct cap_hook {
 struct cap_binding {
 	struct list_head node;		/* session->bindings */
 	struct cap_session *s;
+	const struct net_device *key;	/* compared only, never used */
+	u32 id;				/* from 1 in the session */
 	int ifindex;
 	char name[IFNAMSIZ];
 	u8 mac[ETH_ALEN];
@@ -89,6 +91,7 @@ struct cap_session {
 	struct timer_list timer;
 	struct list_head bindings;
 	u32 nr_bindings;
+	u32 next_binding;
 	struct cap_l2map map[NESTOR_CAP_MAX_L2_MAP];
 	u32 nr_map;
 };
@@ -116,7 +119,7 @@ static size_t cap_pkt_size(unsigned int snap)
 {
 	return nla_total_size(0) +			/* the nest */
 	       2 * nla_total_size_64bit(sizeof(u64)) +	/* seq, tstamp */
-	       6 * nla_total_size(sizeof(u32)) +
+	       7 * nla_total_size(sizeof(u32)) +
 	       nla_total_size(snap);
 }
 
@@ -282,6 +285,7 @@ static void cap_append(struct cap_session *s, struct cap_hook *h,
 	nla_put_u32(m, NESTOR_CAP_PKT_POINT, h->point);
 	nla_put_u32(m, NESTOR_CAP_PKT_DIR, h->dir);
 	nla_put_u32(m, NESTOR_CAP_PKT_IFINDEX, h->b->ifindex);
+	nla_put_u32(m, NESTOR_CAP_PKT_BINDING, h->b->id);
 	nla_put_u64_64bit(m, NESTOR_CAP_PKT_TSTAMP_NS, ts,
 			  NESTOR_CAP_PKT_PAD);
 	nla_put_u32(m, NESTOR_CAP_PKT_ORIG_LEN, len);
@@ -423,7 +427,7 @@ static int cap_bind_dev(struct cap_session *s, struct net_device *dev,
 	int err = 0;
 
 	list_for_each_entry(b, &s->bindings, node) {
-		if (b->ifindex == dev->ifindex && !b->gone &&
+		if (b->key == dev && !b->gone &&
 		    !!b->hooks[NESTOR_CAP_POINT_UPLINK].dev == uplink) {
 			NL_SET_ERR_MSG(extack, "interface already bound");
 			return -EEXIST;
@@ -437,6 +441,8 @@ static int cap_bind_dev(struct cap_session *s, struct net_device *dev,
 	if (!b)
 		return -ENOMEM;
 	b->s = s;
+	b->key = dev;
+	b->id = ++s->next_binding;
 	b->ifindex = dev->ifindex;
 	strscpy(b->name, dev->name, sizeof(b->name));
 	ether_addr_copy(b->mac, dev->dev_addr);
@@ -1021,6 +1027,7 @@ static int cap_fill(struct sk_buff *msg, struct cap_session *s)
 			nest = nla_nest_start(msg, NESTOR_CAP_A_IFSTATS);
 			if (!nest ||
 			    nla_put_u32(msg, NESTOR_CAP_IF_IFINDEX, b->ifindex) ||
+			    nla_put_u32(msg, NESTOR_CAP_IF_BINDING, b->id) ||
 			    nla_put_string(msg, NESTOR_CAP_IF_NAME, b->name) ||
 			    nla_put_u32(msg, NESTOR_CAP_IF_POINT, p) ||
 			    nla_put_u32(msg, NESTOR_CAP_IF_VM_ID,

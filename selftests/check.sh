@@ -6,7 +6,8 @@
 # last line is "N passed, N failed, N skipped".
 #
 # Environment: NESTOR_CACHE, NESTOR_BUILD (see the Makefile);
-# NESTOR_CHECK_ONLY="unit build svm-minimal ..." runs only the named stages.
+# NESTOR_CHECK_ONLY="unit build svm-minimal ..." runs only the named stages
+# (svm-capture: the packet capture suite).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -54,7 +55,8 @@ tap_cmd() { # name cmd...: one TAP line for a command's success
 install_deps() {
 	local pkgs=(build-essential pkg-config libmnl-dev libelf-dev bc
 		busybox-static cpio lz4 kmod qemu-system-x86 jq xorriso isolinux
-		syslinux-common sparse binutils bpftool file linux-source-6.1 dkms)
+		syslinux-common sparse binutils bpftool file linux-source-6.1 dkms
+		libpcap-dev)
 	local missing=()
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
@@ -134,10 +136,14 @@ make_payload() {
 		"$HERE/realistic/build.sh" "$p" >&2 || return 1
 		cp "$HERE"/realistic/*.sh "$p/bin/" 2>/dev/null
 	fi
+	if [[ $name == capture* ]]; then
+		"$HERE/capture/build.sh" "$p" "$rootfs" >&2 || return 1
+	fi
 	command -v jq >/dev/null && cp "$(command -v jq)" "$p/bin/"
 	bundle_libs "$p" "$rootfs"
 	"$H/mkinitramfs.sh" "$NESTOR_BUILD/$name.initrd" --kver "$KVER" \
-		--payload "$p" --rootfs "$rootfs" >&2
+		--payload "$p" --rootfs "$rootfs" \
+		--modules "$(cat "$p/modules" 2>/dev/null)" >&2
 }
 
 # boot_stage NAME BACKEND PAYLOAD TIMEOUT [MEM]
@@ -189,7 +195,15 @@ if want svm-realistic || want vmx-realistic; then
 		2>"$R/payload-realistic.log" || log "realistic payload failed"
 fi
 
+# Packet capture needs no nested guest: SVM (QEMU) only, with its own
+# payload (tshark and its libraries are big).
+if want svm-capture; then
+	make_payload capture "$HERE/capture/suite.sh" \
+		2>"$R/payload-capture.log" || log "capture payload failed"
+fi
+
 run_stage svm-minimal boot_stage svm-minimal svm minimal 600
+run_stage svm-capture boot_stage svm-capture svm capture 900
 run_stage vmx-minimal boot_stage vmx-minimal "$vmx_backend" minimal 600
 run_stage svm-realistic boot_stage svm-realistic svm realistic 600
 run_stage vmx-realistic boot_stage vmx-realistic "$vmx_backend" realistic 900 2048

@@ -412,6 +412,9 @@ static int if_parse(const struct nlattr *nest, struct nestor_cap_ifstats *f)
 		case NESTOR_CAP_IF_IFINDEX:
 			f->ifindex = get_u32(a);
 			break;
+		case NESTOR_CAP_IF_BINDING:
+			f->binding = get_u32(a);
+			break;
 		case NESTOR_CAP_IF_NAME:
 			if (!mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
 				snprintf(f->name, sizeof(f->name), "%s",
@@ -522,6 +525,52 @@ int nestor_cap_get(struct nestor_cap *c, uint32_t session,
 	return err;
 }
 
+struct list_parse {
+	struct nestor_cap_stats *v;
+	size_t n;
+};
+
+static int list_one(const struct nlmsghdr *nlh, void *priv)
+{
+	struct list_parse *l = priv;
+	struct nestor_cap_stats *v;
+
+	v = reallocarray(l->v, l->n + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	memset(&v[l->n], 0, sizeof(*v));
+	return get_parse(nlh, &v[l->n++]);
+}
+
+int nestor_cap_list(struct nestor_cap *c, struct nestor_cap_stats **out,
+		    size_t *nr)
+{
+	char rb[512] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = put_req(rb, c->family, NESTOR_CAP_CMD_GET,
+				       NLM_F_DUMP);
+	struct list_parse l = { NULL, 0 };
+	int err;
+
+	err = xfer(c, nlh, c->family, list_one, &l);
+	if (err) {
+		nestor_cap_free_list(l.v, l.n);
+		return err;
+	}
+	*out = l.v;
+	*nr = l.n;
+	return 0;
+}
+
+void nestor_cap_free_list(struct nestor_cap_stats *v, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		nestor_cap_free_stats(&v[i]);
+	free(v);
+}
+
 void nestor_cap_free_stats(struct nestor_cap_stats *s)
 {
 	free(s->ifs);
@@ -543,9 +592,10 @@ uint64_t nestor_cap_lost(const struct nestor_cap *c)
 	return c->lost;
 }
 
-int nestor_cap_subscribe(struct nestor_cap *c, uint32_t session)
+int nestor_cap_subscribe(struct nestor_cap *c, uint32_t session,
+			 uint32_t rcvbuf)
 {
-	int sz = CAP_RCVBUF, fd;
+	int sz = rcvbuf ? (int)rcvbuf : CAP_RCVBUF, fd;
 
 	if (!c->grp) {
 		set_err(c, "the module has no \"%s\" group",
@@ -595,6 +645,9 @@ static int pkt_parse(struct nestor_cap *c, const struct nlattr *nest,
 			break;
 		case NESTOR_CAP_PKT_IFINDEX:
 			p->ifindex = get_u32(a);
+			break;
+		case NESTOR_CAP_PKT_BINDING:
+			p->binding = get_u32(a);
 			break;
 		case NESTOR_CAP_PKT_TSTAMP_NS:
 			p->tstamp_ns = get_u64(a);

@@ -37,7 +37,8 @@ struct nestor_cap_target {
 };
 
 struct nestor_cap_ifstats {
-	uint32_t ifindex;
+	uint32_t binding;		/* id in the session, from 1 */
+	uint32_t ifindex;		/* in the interface's own netns */
 	char name[16];
 	uint32_t point;
 	uint32_t vm_id;
@@ -61,6 +62,7 @@ struct nestor_cap_pkt {
 	uint32_t point;
 	uint32_t dir;
 	uint32_t ifindex;
+	uint32_t binding;
 	uint64_t tstamp_ns;
 	uint32_t orig_len;
 	uint32_t vm_id;
@@ -85,10 +87,18 @@ int nestor_cap_l2_map(struct nestor_cap *c, uint32_t session, uint32_t l2_id,
 int nestor_cap_get(struct nestor_cap *c, uint32_t session,
 		   struct nestor_cap_stats *out);
 void nestor_cap_free_stats(struct nestor_cap_stats *s);
+/* Every session (GET dump); free with nestor_cap_free_list(). */
+int nestor_cap_list(struct nestor_cap *c, struct nestor_cap_stats **out,
+		    size_t *nr);
+void nestor_cap_free_list(struct nestor_cap_stats *v, size_t nr);
 int nestor_cap_del(struct nestor_cap *c, uint32_t session);
 
-/* Joins "packets"; only @session's packets are returned. */
-int nestor_cap_subscribe(struct nestor_cap *c, uint32_t session);
+/*
+ * Joins "packets"; only @session's packets are returned.  @rcvbuf: the
+ * socket's receive buffer in bytes (0: 32 MiB).
+ */
+int nestor_cap_subscribe(struct nestor_cap *c, uint32_t session,
+			 uint32_t rcvbuf);
 /*
  * Next packet, waiting up to @timeout_ms (-1: forever).  -ETIMEDOUT: none
  * came; -ENOBUFS: the socket overran (messages were lost; the next packet

@@ -33,8 +33,9 @@ static const char capture_usage[] =
 "usage: nestorctl capture VM [-p POINTS] [-s SNAPLEN] [-c COUNT]\n"
 "                            [-w FILE.pcapng] [-d SECONDS] [-u IFNAME]\n"
 "                            [-m L2:ADDR]... [--batch N] [--flush-ms MS]\n"
-"                            [--bufsize BYTES] [FILTER]\n"
+"                            [--bufsize BYTES] [--rcvbuf BYTES] [FILTER]\n"
 "       nestorctl capture diff FILE.pcapng\n"
+"       nestorctl capture list\n"
 "\n"
 "VM: N or vm:N (nestor's VM id), pid:P (the VMM's pid, or a process in\n"
 "the VM's network namespace), dev:IF[,IF...] (interfaces by name).\n"
@@ -48,6 +49,9 @@ static const char capture_usage[] =
 "  -d SECONDS  stop after SECONDS\n"
 "  -u IFNAME   an L0 uplink, captured at its ingress (adds 'uplink')\n"
 "  -m L2:ADDR  tag packets from/to ADDR (MAC, IPv4, IPv6) with L2 id\n"
+"  --batch, --flush-ms, --bufsize: the kernel's batching (a message is\n"
+"              sent at N packets, after MS, or when BYTES are full)\n"
+"  --rcvbuf    the packets socket's receive buffer (default 32 MiB)\n"
 "  FILTER      tcpdump syntax (pcap-filter(7)), compiled with libpcap\n"
 "Stops on SIGINT/SIGTERM too; statistics go to stderr and to the\n"
 "pcapng statistics blocks.\n";
@@ -278,7 +282,7 @@ static uint32_t vm_pid(uint32_t vm_id)
 /* ------------------------------------------------------------------ */
 
 struct out_if {
-	uint32_t ifindex, point;
+	uint32_t binding, ifindex, point;
 	char name[16];
 	uint32_t vm_id, pid;
 };
@@ -293,6 +297,7 @@ struct cap_run {
 	struct out_if ifs[NESTOR_CAP_MAX_BINDINGS * __NESTOR_CAP_POINT_MAX];
 	size_t nr_ifs;
 	uint64_t start_ns, received;
+	unsigned int gaps;
 };
 
 static uint64_t realtime_ns(void)
@@ -303,21 +308,21 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static int if_id(struct cap_run *r, uint32_t ifindex, uint32_t point)
+static int if_id(struct cap_run *r, uint32_t binding, uint32_t point)
 {
 	size_t i;
 
 	for (i = 0; i < r->nr_ifs; i++)
-		if (r->ifs[i].ifindex == ifindex && r->ifs[i].point == point)
+		if (r->ifs[i].binding == binding && r->ifs[i].point == point)
 			return (int)i;
 	return -1;
 }
 
 static void idb_desc(const struct out_if *o, char *buf, size_t len)
 {
-	snprintf(buf, len, "nestor point=%s ifindex=%u vm=%u pid=%u",
-		 nestor_cap_point_name(o->point), o->ifindex, o->vm_id,
-		 o->pid);
+	snprintf(buf, len, "nestor point=%s binding=%u ifindex=%u vm=%u pid=%u",
+		 nestor_cap_point_name(o->point), o->binding, o->ifindex,
+		 o->vm_id, o->pid);
 }
 
 /* One interface description per (interface, point), in GET order. */
@@ -330,9 +335,10 @@ static void declare_ifs(struct cap_run *r, const struct nestor_cap_stats *st)
 	     sizeof(r->ifs[0]); i++) {
 		struct out_if *o;
 
-		if (if_id(r, st->ifs[i].ifindex, st->ifs[i].point) >= 0)
+		if (if_id(r, st->ifs[i].binding, st->ifs[i].point) >= 0)
 			continue;
 		o = &r->ifs[r->nr_ifs++];
+		o->binding = st->ifs[i].binding;
 		o->ifindex = st->ifs[i].ifindex;
 		o->point = st->ifs[i].point;
 		o->vm_id = st->ifs[i].vm_id;
@@ -368,10 +374,11 @@ static void text_line(struct cap_run *r, const struct nestor_cap_pkt *p,
 
 static void emit(struct cap_run *r, const struct nestor_cap_pkt *p)
 {
-	int id = if_id(r, p->ifindex, p->point);
+	int id = if_id(r, p->binding, p->point);
 	char comment[160];
 
-	if (p->lost_before)
+	/* The first gaps are named; the summary has them all. */
+	if (p->lost_before && ++r->gaps <= 3)
 		fprintf(stderr, "nestorctl: capture: %" PRIu64 " packets lost "
 			"before seq %" PRIu64 "\n", p->lost_before, p->seq);
 	if (id < 0) {
@@ -382,7 +389,7 @@ static void emit(struct cap_run *r, const struct nestor_cap_pkt *p)
 			declare_ifs(r, &st);
 			nestor_cap_free_stats(&st);
 		}
-		id = if_id(r, p->ifindex, p->point);
+		id = if_id(r, p->binding, p->point);
 		if (id < 0)
 			return;
 	}
@@ -407,7 +414,50 @@ static void emit(struct cap_run *r, const struct nestor_cap_pkt *p)
 
 /* ------------------------------------------------------------------ */
 
-enum { OPT_BATCH = 256, OPT_FLUSH, OPT_BUFSIZE, OPT_HELP };
+/* "capture list": one line per session and per (interface, point). */
+static int cmd_capture_list(int argc, char **argv)
+{
+	struct nestor_cap_stats *v = NULL;
+	struct nestor_cap *c;
+	size_t n = 0, i, k;
+	int err;
+
+	(void)argv;
+	if (argc != 1)
+		return cusage("list takes no arguments");
+	c = nestor_cap_open(&err);
+	if (!c)
+		return cfail(NULL, err, "opening nestor_cap");
+	err = nestor_cap_list(c, &v, &n);
+	if (err) {
+		err = cfail(c, err, "listing sessions");
+		nestor_cap_close(c);
+		return err;
+	}
+	nestor_cap_close(c);
+	for (i = 0; i < n; i++) {
+		printf("session %u owner %u points 0x%x snaplen %u captured %"
+		       PRIu64 " filtered %" PRIu64 " dropped %" PRIu64
+		       " messages %" PRIu64 "\n", v[i].session,
+		       v[i].owner_portid, v[i].points, v[i].snaplen,
+		       v[i].captured, v[i].filtered, v[i].dropped,
+		       v[i].messages);
+		for (k = 0; k < v[i].nr_ifs; k++)
+			printf("  %s %s (binding %u, ifindex %u) vm %u pid %u%s"
+			       " captured %" PRIu64 " filtered %" PRIu64
+			       " dropped %" PRIu64 "\n",
+			       nestor_cap_point_name(v[i].ifs[k].point),
+			       v[i].ifs[k].name, v[i].ifs[k].binding,
+			       v[i].ifs[k].ifindex, v[i].ifs[k].vm_id,
+			       v[i].ifs[k].pid, v[i].ifs[k].gone ? " gone" : "",
+			       v[i].ifs[k].captured, v[i].ifs[k].filtered,
+			       v[i].ifs[k].dropped);
+	}
+	nestor_cap_free_list(v, n);
+	return fflush(stdout) || ferror(stdout) ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+enum { OPT_BATCH = 256, OPT_FLUSH, OPT_BUFSIZE, OPT_RCVBUF, OPT_HELP };
 
 static int bind_target(struct nestor_cap *c, uint32_t session,
 		       const char *vm)
@@ -461,9 +511,12 @@ static int bind_target(struct nestor_cap *c, uint32_t session,
 	return err;
 }
 
-/* Reads what was captured before the stop, then the final counters. */
+/*
+ * Reads what was captured before the stop (sequence numbers below
+ * *@limit, the kernel's count at the stop), then the final counters.
+ */
 static int finish_run(struct cap_run *r, struct nestor_cap_stats *st,
-		      uint32_t flush_ms)
+		      uint32_t flush_ms, uint64_t *limit)
 {
 	struct nestor_cap_pkt p;
 	struct timespec t0, t1;
@@ -472,6 +525,7 @@ static int finish_run(struct cap_run *r, struct nestor_cap_stats *st,
 	err = nestor_cap_get(r->c, r->session, st);
 	if (err)
 		return err;
+	*limit = st->captured;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		long ms;
@@ -479,7 +533,8 @@ static int finish_run(struct cap_run *r, struct nestor_cap_stats *st,
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		ms = (t1.tv_sec - t0.tv_sec) * 1000 +
 		     (t1.tv_nsec - t0.tv_nsec) / 1000000;
-		if (ms > (long)flush_ms + 1000)
+		if (ms > (long)flush_ms + 1000 ||
+		    r->received + nestor_cap_lost(r->c) >= *limit)
 			break;
 		err = nestor_cap_next(r->c, &p, 100);
 		if (err == -ETIMEDOUT || err == -ENOBUFS)
@@ -499,6 +554,7 @@ int cmd_capture(int argc, char **argv)
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "flush-ms", required_argument, NULL, OPT_FLUSH },
 		{ "bufsize", required_argument, NULL, OPT_BUFSIZE },
+		{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -506,17 +562,27 @@ int cmd_capture(int argc, char **argv)
 	struct cap_run r = { 0 };
 	struct nestor_cap_stats st;
 	struct bpf_program prog = { 0 };
-	const char *wfile = NULL, *vm, *uplink = NULL;
+	const char *wfile = NULL, *vm = NULL, *uplink = NULL;
 	char *filter = NULL;
 	uint32_t count = 0, duration = 0, l2[NESTOR_CAP_MAX_L2_MAP];
+	uint32_t cfg_rcvbuf = 0;
 	uint8_t addrs[NESTOR_CAP_MAX_L2_MAP][16];
 	size_t alens[NESTOR_CAP_MAX_L2_MAP], nr_maps = 0, flen = 0;
 	struct timespec start;
 	int opt, err, ret = EXIT_FAILURE, i;
-	uint64_t lost_tail = 0;
+	uint64_t lost_tail = 0, limit = 0, overruns = 0;
 
 	if (argc >= 2 && !strcmp(argv[1], "diff"))
 		return cmd_capture_diff(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "list"))
+		return cmd_capture_list(argc - 1, argv + 1);
+	/* "capture VM [OPTIONS] [FILTER]" (as documented) or options first. */
+	if (argc > 1 && argv[1][0] != '-') {
+		vm = argv[1];
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
 	opterr = 0;
 	optind = 1;
 	cfg.snaplen = NESTOR_CAP_SNAPLEN_DEFAULT;
@@ -575,6 +641,10 @@ int cmd_capture(int argc, char **argv)
 					      optarg, NESTOR_CAP_BUFSIZE_MIN,
 					      NESTOR_CAP_BUFSIZE_MAX);
 			break;
+		case OPT_RCVBUF:
+			if (!parse_u32(optarg, 1, INT32_MAX, &cfg_rcvbuf))
+				return cusage("bad --rcvbuf '%s'", optarg);
+			break;
 		case 'h':
 		case OPT_HELP:
 			fputs(capture_usage, stdout);
@@ -586,9 +656,10 @@ int cmd_capture(int argc, char **argv)
 			return cusage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc)
+	if (!vm && optind >= argc)
 		return cusage("which VM? (N, vm:N, pid:P or dev:IF,...)");
-	vm = argv[optind++];
+	if (!vm)
+		vm = argv[optind++];
 	if (strncmp(vm, "dev:", 4)) {
 		uint32_t x;
 		const char *v = !strncmp(vm, "pid:", 4) ? vm + 4 :
@@ -642,7 +713,7 @@ int cmd_capture(int argc, char **argv)
 		ret = cfail(r.c, err, "creating the session");
 		goto out;
 	}
-	err = nestor_cap_subscribe(r.c, r.session);
+	err = nestor_cap_subscribe(r.c, r.session, cfg_rcvbuf);
 	if (err) {
 		ret = cfail(r.c, err, "joining the packets group");
 		goto out;
@@ -719,8 +790,11 @@ int cmd_capture(int argc, char **argv)
 		if (err == -ETIMEDOUT)
 			continue;
 		if (err == -ENOBUFS) {
-			fprintf(stderr, "nestorctl: capture: the receive "
-				"queue overran; the gap is counted\n");
+			/* The sequence numbers tell how much was lost. */
+			if (!overruns++)
+				fprintf(stderr, "nestorctl: capture: the "
+					"receive queue overran; gaps are "
+					"counted\n");
 			continue;
 		}
 		if (err == -EINTR)
@@ -734,22 +808,23 @@ int cmd_capture(int argc, char **argv)
 			break;
 	}
 	err = finish_run(&r, &st, cfg.flush_ms ? cfg.flush_ms :
-			 NESTOR_CAP_FLUSH_MS_DEFAULT);
+			 NESTOR_CAP_FLUSH_MS_DEFAULT, &limit);
 	if (err) {
 		/* The module went away under us (rmmod): say so. */
 		ret = cfail(r.c, err, "reading the final statistics");
 		goto out_file;
 	}
-	if (st.captured > r.received + nestor_cap_lost(r.c) &&
+	/* Not seen at the end: lost too, and said so. */
+	if (limit > r.received + nestor_cap_lost(r.c) &&
 	    (!count || r.received < count))
-		lost_tail = st.captured - r.received - nestor_cap_lost(r.c);
+		lost_tail = limit - r.received - nestor_cap_lost(r.c);
 	if (r.pcap) {
 		uint64_t now = realtime_ns();
 		char comment[256];
 		size_t k;
 
 		for (k = 0; k < st.nr_ifs; k++) {
-			int id = if_id(&r, st.ifs[k].ifindex, st.ifs[k].point);
+			int id = if_id(&r, st.ifs[k].binding, st.ifs[k].point);
 
 			if (id < 0)
 				continue;
@@ -769,7 +844,7 @@ int cmd_capture(int argc, char **argv)
 	fprintf(stderr, "nestorctl: capture: %" PRIu64 " received, %" PRIu64
 		" captured, %" PRIu64 " filtered out, %" PRIu64 " dropped "
 		"(%" PRIu64 " allocation failures, %" PRIu64 " overflows), "
-		"%" PRIu64 " lost by the reader\n", r.received, st.captured,
+		"%" PRIu64 " lost by the reader\n", r.received, limit,
 		st.filtered, st.dropped, st.alloc_fail, st.overflow,
 		nestor_cap_lost(r.c) + lost_tail);
 	nestor_cap_free_stats(&st);

@@ -278,6 +278,7 @@ enum nestor_cap_pkt_attr {
 	NESTOR_CAP_PKT_VM_ID,		/* u32, 0 when not known yet */
 	NESTOR_CAP_PKT_L2_ID,		/* u32, only when a mapping matched */
 	NESTOR_CAP_PKT_DATA,		/* binary, the first snaplen bytes */
+	NESTOR_CAP_PKT_BINDING,		/* u32, the interface's binding id */
 
 	__NESTOR_CAP_PKT_MAX,
 };
@@ -297,6 +298,11 @@ enum nestor_cap_if_attr {
 	NESTOR_CAP_IF_CAPTURED,		/* u64 */
 	NESTOR_CAP_IF_FILTERED,		/* u64 */
 	NESTOR_CAP_IF_DROPPED,		/* u64 */
+	/*
+	 * u32, from 1 in a session: ifindexes are per netns, so two bound
+	 * interfaces may share one; packets name their binding too.
+	 */
+	NESTOR_CAP_IF_BINDING,
 
 	__NESTOR_CAP_IF_MAX,
 };
