@@ -812,6 +812,10 @@ int cmd_capture(int argc, char **argv)
 	if (err) {
 		/* The module went away under us (rmmod): say so. */
 		ret = cfail(r.c, err, "reading the final statistics");
+		if (err == -ENOENT)
+			fprintf(stderr, "nestorctl: capture: the session is "
+				"gone (was nestor unloaded?); %" PRIu64
+				" packets were received\n", r.received);
 		goto out_file;
 	}
 	/* Not seen at the end: lost too, and said so. */
