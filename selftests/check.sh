@@ -79,7 +79,7 @@ dkms_build() {
 	src=/usr/src/nestor-$ver
 	dkms remove "nestor/$ver" --all >/dev/null 2>&1
 	rm -rf "$src" && mkdir -p "$src" &&
-		cp -r "$REPO"/{Kbuild,Makefile,dkms.conf,kmod,uapi} "$src/" &&
+		cp -r "$REPO"/{Kbuild,Makefile,dkms.conf,kmod,netfilter,uapi} "$src/" &&
 		find "$src" -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' | xargs rm -f
 	dkms add "nestor/$ver" && dkms build "nestor/$ver" -k "$KVER" &&
 		[[ -f /var/lib/dkms/nestor/$ver/$KVER/x86_64/module/nestor.ko ]]
