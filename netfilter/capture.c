@@ -119,9 +119,17 @@ static size_t cap_pkt_size(unsigned int snap)
 {
 	return nla_total_size(0) +			/* the nest */
 	       2 * nla_total_size_64bit(sizeof(u64)) +	/* seq, tstamp */
-	       7 * nla_total_size(sizeof(u32)) +
+	       7 * nla_total_size(sizeof(u32)) +	/* see cap_put_meta */
 	       nla_total_size(snap);
 }
+
+/*
+ * Attribute lengths are 16 bits: a packet's nest must stay below 64 KiB,
+ * so longer frames are cut here (ORIG_LEN keeps their length).
+ */
+#define CAP_SNAP_LIMIT	(U16_MAX - 128)
+/* Larger snaps reference the frame's pages instead of copying them. */
+#define CAP_ZC_MIN	2048
 
 /* Kept free at a message's end for the attributes added at flush. */
 #define CAP_TAIL	nla_total_size_64bit(sizeof(u64))
@@ -204,7 +212,9 @@ static void cap_timer_fn(struct timer_list *t)
 	struct cap_session *s = from_timer(s, t, timer);
 
 	spin_lock_bh(&s->lock);
-	cap_flush(s, true);
+	/* A dead session's owner is gone: nobody to send to. */
+	if (!READ_ONCE(s->dead))
+		cap_flush(s, true);
 	spin_unlock_bh(&s->lock);
 }
 
@@ -256,31 +266,14 @@ static u32 cap_l2_lookup(struct cap_session *s, const struct sk_buff *skb,
 	return 0;
 }
 
-/* Appends one packet to the open message (lock held). */
-static void cap_append(struct cap_session *s, struct cap_hook *h,
-		       const struct sk_buff *skb, int mac_off,
-		       unsigned int snap, unsigned int len, u64 ts)
+/* The attributes of a packet before its data (lock held). */
+static struct nlattr *cap_put_meta(struct sk_buff *m, struct cap_hook *h,
+				   u64 seq, u64 ts, unsigned int len,
+				   u32 l2_id)
 {
-	size_t need = cap_pkt_size(snap);
-	struct nlattr *nest, *data;
-	struct sk_buff *m;
-	u64 seq = s->next_seq++;
-	u32 l2_id;
+	struct nlattr *nest = nla_nest_start(m, NESTOR_CAP_A_PACKET);
 
-	atomic64_inc(&h->captured);
-	if (s->skb && skb_tailroom(s->skb) < need + CAP_TAIL)
-		cap_flush(s, true);
-	if (!s->skb && !cap_open_msg(s, need)) {
-		/* The sequence number is spent: the reader sees the gap. */
-		s->alloc_fail++;
-		s->dropped++;
-		atomic64_inc(&h->dropped);
-		return;
-	}
-	m = s->skb;
-	l2_id = cap_l2_lookup(s, skb, mac_off);
-	/* Room was checked above: these cannot fail. */
-	nest = nla_nest_start(m, NESTOR_CAP_A_PACKET);
+	/* Room was checked by the callers: these cannot fail. */
 	nla_put_u64_64bit(m, NESTOR_CAP_PKT_SEQ, seq, NESTOR_CAP_PKT_PAD);
 	nla_put_u32(m, NESTOR_CAP_PKT_POINT, h->point);
 	nla_put_u32(m, NESTOR_CAP_PKT_DIR, h->dir);
@@ -292,6 +285,105 @@ static void cap_append(struct cap_session *s, struct cap_hook *h,
 	nla_put_u32(m, NESTOR_CAP_PKT_VM_ID, READ_ONCE(h->b->vm_id));
 	if (l2_id)
 		nla_put_u32(m, NESTOR_CAP_PKT_L2_ID, l2_id);
+	return nest;
+}
+
+/*
+ * A large packet in a message of its own (lock held, the open message
+ * flushed): the linear part, where L1 may rewrite headers in place, is
+ * copied; the page fragments are referenced (skb_zerocopy, as
+ * nfnetlink_queue does), and stay as they are while the reader has them.
+ * Returns 0, or -ENOMEM / the multicast's error.
+ */
+static int cap_send_zc(struct cap_session *s, struct cap_hook *h,
+		       struct sk_buff *skb, int mac_off, unsigned int snap,
+		       unsigned int len, u64 ts, u64 seq, u32 l2_id)
+{
+	unsigned int hlen = skb_headlen(skb) - mac_off;
+	struct nlattr *nest, *data;
+	struct nlmsghdr *nlh;
+	struct sk_buff *m;
+	void *hdr;
+	int err;
+
+	m = alloc_skb(CAP_HEAD + CAP_TAIL + cap_pkt_size(hlen),
+		      GFP_ATOMIC | __GFP_NOWARN);
+	if (!m)
+		return -ENOMEM;
+	hdr = genlmsg_put(m, 0, 0, &cap_family, 0, NESTOR_CAP_CMD_PACKETS);
+	if (!hdr || nla_put_u32(m, NESTOR_CAP_A_SESSION_ID, s->id) ||
+	    nla_put_u64_64bit(m, NESTOR_CAP_A_MSG_SEQ, s->msg_seq,
+			      NESTOR_CAP_A_PAD) ||
+	    nla_put_u64_64bit(m, NESTOR_CAP_A_DROPPED, s->dropped,
+			      NESTOR_CAP_A_PAD)) {
+		kfree_skb(m);
+		return -ENOMEM;
+	}
+	s->msg_seq++;
+	nest = cap_put_meta(m, h, seq, ts, len, l2_id);
+	data = skb_put(m, NLA_HDRLEN);
+	data->nla_type = NESTOR_CAP_PKT_DATA;
+	data->nla_len = nla_attr_size(snap);
+	__skb_push(skb, -mac_off);
+	err = skb_zerocopy(m, skb, snap, hlen);
+	__skb_pull(skb, -mac_off);
+	if (err) {
+		kfree_skb(m);
+		return -ENOMEM;
+	}
+	/* The referenced pages count against the reader's buffer. */
+	m->truesize += snap > hlen ? snap - hlen : 0;
+	/* nla_nest_end() and genlmsg_end() measure the linear part only. */
+	nest->nla_len = m->len - ((unsigned char *)nest - m->data);
+	nlh = nlmsg_hdr(m);
+	nlh->nlmsg_len = m->len;
+	s->messages++;
+	return genlmsg_multicast_netns(&cap_family, s->net, m, 0,
+				       CAP_GRP_PACKETS, GFP_ATOMIC);
+}
+
+/* Appends one packet to the open message (lock held). */
+static void cap_append(struct cap_session *s, struct cap_hook *h,
+		       struct sk_buff *skb, int mac_off, unsigned int snap,
+		       unsigned int len, u64 ts)
+{
+	size_t need = cap_pkt_size(snap);
+	struct nlattr *nest, *data;
+	u64 seq = s->next_seq++;
+	struct sk_buff *m;
+	u32 l2_id;
+	int err;
+
+	atomic64_inc(&h->captured);
+	l2_id = cap_l2_lookup(s, skb, mac_off);
+	if (snap >= CAP_ZC_MIN && !skb_has_frag_list(skb) &&
+	    skb_headlen(skb) - mac_off < snap) {
+		/* Messages keep the packets' order. */
+		cap_flush(s, true);
+		err = cap_send_zc(s, h, skb, mac_off, snap, len, ts, seq,
+				  l2_id);
+		if (err) {
+			/* The sequence number is spent: the reader sees it. */
+			if (err == -ENOMEM)
+				s->alloc_fail++;
+			else
+				s->overflow++;
+			s->dropped++;
+			atomic64_inc(&h->dropped);
+		}
+		return;
+	}
+	if (s->skb && skb_tailroom(s->skb) < need + CAP_TAIL)
+		cap_flush(s, true);
+	if (!s->skb && !cap_open_msg(s, need)) {
+		/* The sequence number is spent: the reader sees the gap. */
+		s->alloc_fail++;
+		s->dropped++;
+		atomic64_inc(&h->dropped);
+		return;
+	}
+	m = s->skb;
+	nest = cap_put_meta(m, h, seq, ts, len, l2_id);
 	data = __nla_reserve(m, NESTOR_CAP_PKT_DATA, snap);
 	if (skb_copy_bits(skb, mac_off, nla_data(data), snap))
 		memset(nla_data(data), 0, snap);
@@ -329,7 +421,7 @@ static unsigned int cap_hook_fn(void *priv, struct sk_buff *skb,
 		    !ether_addr_equal(dst, h->b->mac))
 			return NF_ACCEPT;
 	}
-	snap = min(len, s->snaplen);
+	snap = min3(len, s->snaplen, (unsigned int)CAP_SNAP_LIMIT);
 	if (s->filter) {
 		unsigned int res;
 

@@ -29,7 +29,7 @@ log() { echo "bench: $*" >&2; }
 die() { echo "bench: error: $*" >&2; exit 1; }
 usage() { sed -n '2,/^set /{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
 
-rounds=3 seconds=3 snaplen=65535 build=1
+rounds=5 seconds=3 snaplen=65535 build=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) rounds=${2:?}; shift ;;

@@ -14,10 +14,11 @@
 # dropped=D"; run.sh (capture.sh) makes the figures.
 #
 # Environment (nestor.bench_x=... on the command line): NESTOR_BENCH_ROUNDS
-# (3), NESTOR_BENCH_SECONDS per run (3), NESTOR_BENCH_SNAPLEN (65535).
+# (5), NESTOR_BENCH_SECONDS per run (3), NESTOR_BENCH_SNAPLEN (65535).
 N=/nestor
 B=$N/bin
-ROUNDS=${NESTOR_BENCH_ROUNDS:-3}
+export PATH="$B:$PATH"
+ROUNDS=${NESTOR_BENCH_ROUNDS:-5}
 SECS=${NESTOR_BENCH_SECONDS:-3}
 SNAP=${NESTOR_BENCH_SNAPLEN:-65535}
 W=/tmp/capbench
@@ -60,6 +61,8 @@ L1PID=$!
 "$B/ip" netns exec l1 "$B/iperf3" -s -D -p 5201 >/dev/null 2>&1
 sleep 1
 echo "# capbench: $(uname -r), $ROUNDS rounds x 4 configurations x ${SECS} s, snaplen $SNAP"
+# A warm-up run, not counted.
+"$B/ip" netns exec out "$B/iperf3" -c 10.1.0.2 -p 5201 -t 1 >/dev/null 2>&1
 
 wait_for() { # file pattern seconds
 	i=0
@@ -88,7 +91,9 @@ run() {
 		pid=$!
 		wait_for "$W/err" capturing 20 ;;
 	tcpdump)
-		"$B/tcpdump" -i c0 -s "$SNAP" -B 32768 -w "$W/cap.pcap" 2>"$W/err" &
+		# -Z root: the initramfs has no tcpdump user to switch to.
+		"$B/tcpdump" -Z root -i c0 -s "$SNAP" -B 32768 -w "$W/cap.pcap" \
+			2>"$W/err" &
 		pid=$!
 		wait_for "$W/err" "listening on" 20 ;;
 	esac

@@ -730,18 +730,20 @@ int nestor_cap_next(struct nestor_cap *c, struct nestor_cap_pkt *pkt,
 
 		c->qhead = c->qlen = 0;
 		pfd.fd = mnl_socket_get_fd(c->pkt);
-		pfd.events = POLLIN;
-		err = poll(&pfd, 1, timeout_ms);
-		if (err < 0 && errno == EINTR)
-			continue;
-		if (err < 0)
-			return -errno;
-		if (!err)
-			return -ETIMEDOUT;
+		/* Under load the next message is there: poll only when not. */
 		len = recv(pfd.fd, c->buf, CAP_RXBUF, MSG_DONTWAIT | MSG_TRUNC);
-		if (len < 0) {
-			if (errno == EAGAIN || errno == EINTR)
+		if (len < 0 && (errno == EAGAIN || errno == EINTR)) {
+			pfd.events = POLLIN;
+			err = poll(&pfd, 1, timeout_ms);
+			if (err < 0 && errno == EINTR)
 				continue;
+			if (err < 0)
+				return -errno;
+			if (!err)
+				return -ETIMEDOUT;
+			continue;
+		}
+		if (len < 0) {
 			if (errno == ENOBUFS) {
 				c->overrun = true;
 				return -ENOBUFS;

@@ -766,9 +766,11 @@ int cmd_capture(int argc, char **argv)
 	}
 	declare_ifs(&r, &st);
 	nestor_cap_free_stats(&st);
-	/* Streams: every block as soon as it is whole. */
+	/* Streams: every block as soon as it is whole; files: big writes. */
 	if (!wfile || !strcmp(wfile, "-"))
 		setvbuf(r.out, NULL, _IOLBF, 0);
+	else
+		setvbuf(r.out, NULL, _IOFBF, 1 << 20);
 	fflush(r.out);
 
 	signal(SIGINT, on_signal);

@@ -2,6 +2,8 @@
 /* pcapng writer and reader for nestorctl capture (see pcapng.h). */
 #define _GNU_SOURCE
 #include <stdarg.h>
+#include <sys/uio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,12 +118,77 @@ void pcapng_w_idb(struct pcapng_w *w, uint32_t snaplen, const char *name,
 	put32(w, len);
 }
 
+/* Above this, a packet's data goes to the file without stdio's copy. */
+#define DIRECT_MIN	8192
+
+/* The block around large data, written with one writev(). */
+static void epb_direct(struct pcapng_w *w, const void *head, size_t hlen,
+		       const void *data, size_t dlen, const void *tail,
+		       size_t tlen)
+{
+	struct iovec iov[3] = {
+		{ (void *)head, hlen }, { (void *)data, dlen },
+		{ (void *)tail, tlen },
+	};
+	size_t total = hlen + dlen + tlen, done = 0;
+	ssize_t n;
+	int i = 0;
+
+	if (fflush(w->f)) {
+		w->err = true;
+		return;
+	}
+	while (done < total) {
+		n = writev(fileno(w->f), iov + i, 3 - i);
+		if (n <= 0) {
+			w->err = true;
+			return;
+		}
+		done += (size_t)n;
+		while (i < 3 && (size_t)n >= iov[i].iov_len) {
+			n -= (ssize_t)iov[i].iov_len;
+			iov[i++].iov_len = 0;
+		}
+		if (i < 3) {
+			iov[i].iov_base = (char *)iov[i].iov_base + n;
+			iov[i].iov_len -= (size_t)n;
+		}
+	}
+}
+
 void pcapng_w_epb(struct pcapng_w *w, uint32_t ifid, uint64_t ts_ns,
 		  const void *data, uint32_t caplen, uint32_t origlen,
 		  uint32_t flags, const char *comment)
 {
 	size_t opts = opt_size(4) + str_opt_size(comment) + 4;
 	uint32_t len = 32 + PAD4(caplen) + opts;
+
+	if (caplen >= DIRECT_MIN && opts <= 512) {
+		uint32_t head[7] = { BT_EPB, len, ifid, (uint32_t)(ts_ns >> 32),
+				     (uint32_t)ts_ns, caplen, origlen };
+		uint8_t tail[4 + 512 + 4] = { 0 }, *t = tail + PAD4(caplen) -
+							 caplen;
+		uint16_t h[2] = { EPB_FLAGS, 4 };
+		size_t cl = comment ? strlen(comment) : 0;
+
+		/* The padding of the data, the options, the length again. */
+		memcpy(t, h, 4);
+		memcpy(t + 4, &flags, 4);
+		t += 8;
+		if (cl) {
+			h[0] = OPT_COMMENT;
+			h[1] = (uint16_t)cl;
+			memcpy(t, h, 4);
+			memcpy(t + 4, comment, cl);
+			t += 4 + PAD4(cl);
+		}
+		memset(t, 0, 4);		/* opt_endofopt */
+		memcpy(t + 4, &len, 4);
+		t += 8;
+		epb_direct(w, head, sizeof(head), data, caplen, tail,
+			   (size_t)(t - tail));
+		return;
+	}
 
 	put32(w, BT_EPB);
 	put32(w, len);
