@@ -257,6 +257,28 @@ eq "text lines of from-l1 to 10.2.0.2 tagged l2 7" \
 eq "to-l1 requests to 10.1.0.2 are not tagged" \
 	"$(grep 'to-l1 .*icmp 10.0.0.2 > 10.1.0.2' "$T/l2id.txt" | grep -c ' l2 ')" 0
 
+# ------------------------------------------------------------ -w -, uplink
+
+# pcapng streamed to tshark through a pipe, as an IDS would read it
+( nestorctl capture "pid:$L1PID" -c 4 -w - icmp 2>"$T/stream.err" |
+	tshark -r - -T fields -e frame.interface_description \
+		>"$T/stream.txt" 2>/dev/null ) &
+S=$!
+wait_for "$T/stream.err" capturing 20
+ns out ping -c 2 -i 0.2 10.1.0.2 >/dev/null 2>&1
+wait $S
+eq "-w - streams pcapng that tshark reads from a pipe" \
+	"$(grep -c 'nestor point=' "$T/stream.txt")" 4
+
+nestorctl capture "pid:$L1PID" -u o0 -c 3 icmp >"$T/uplink.txt" 2>"$T/uplink.err" &
+CAP=$!
+wait_for "$T/uplink.err" capturing 20
+ns out ping -c 1 10.1.0.2 >/dev/null 2>&1
+wait $CAP
+diag "$T/uplink.txt"
+grep -q '^[0-9:.]* uplink o0 in .*icmp 10.0.0.2 > 10.1.0.2' "$T/uplink.txt"
+tap $? "the uplink point sees the request at o0's ingress, before L0 routes it"
+
 # ------------------------------------------------------------ flood
 
 ns l2 iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
