@@ -7,6 +7,7 @@
 #include <linux/module.h>
 
 #include "nestor.h"
+#include "netfilter/capture.h"
 
 u64 nestor_features(void)
 {
@@ -70,12 +71,17 @@ static int __init nestor_init(void)
 	err = nestor_chardev_init();
 	if (err)
 		goto out_hypercall;
+	err = nestor_capture_init();
+	if (err)
+		goto out_chardev;
 
 	nestor_layout_exit();
 	pr_info("nestor %s: %s backend, exit diversion armed\n",
 		NESTOR_MODULE_VERSION, nestor_arch->name);
 	return 0;
 
+out_chardev:
+	nestor_chardev_exit();
 out_hypercall:
 	nestor_hypercall_exit();
 out_ident:
@@ -94,6 +100,7 @@ out_layout:
 
 static void __exit nestor_exit(void)
 {
+	nestor_capture_exit();
 	nestor_chardev_exit();
 	nestor_console_exit();
 	/* Needs the destroy hook to still be armed. */

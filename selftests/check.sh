@@ -6,7 +6,8 @@
 # last line is "N passed, N failed, N skipped".
 #
 # Environment: NESTOR_CACHE, NESTOR_BUILD (see the Makefile);
-# NESTOR_CHECK_ONLY="unit build svm-minimal ..." runs only the named stages.
+# NESTOR_CHECK_ONLY="unit build svm-minimal ..." runs only the named stages
+# (svm-capture: the packet capture suite).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -56,7 +57,8 @@ tap_cmd() { # name cmd...: one TAP line for a command's success
 install_deps() {
 	local pkgs=(build-essential pkg-config libmnl-dev libelf-dev libbpf-dev bc
 		busybox-static cpio lz4 kmod qemu-system-x86 jq xorriso isolinux
-		syslinux-common sparse binutils bpftool file linux-source-6.1 dkms socat)
+		syslinux-common sparse binutils bpftool file linux-source-6.1 dkms socat
+		libpcap-dev)
 	local missing=()
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
@@ -79,7 +81,7 @@ dkms_build() {
 	src=/usr/src/nestor-$ver
 	dkms remove "nestor/$ver" --all >/dev/null 2>&1
 	rm -rf "$src" && mkdir -p "$src" &&
-		cp -r "$REPO"/{Kbuild,Makefile,dkms.conf,kmod,uapi} "$src/" &&
+		cp -r "$REPO"/{Kbuild,Makefile,dkms.conf,kmod,netfilter,uapi} "$src/" &&
 		find "$src" -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' | xargs rm -f
 	dkms add "nestor/$ver" && dkms build "nestor/$ver" -k "$KVER" &&
 		[[ -f /var/lib/dkms/nestor/$ver/$KVER/x86_64/module/nestor.ko ]]
@@ -142,10 +144,14 @@ make_payload() {
 		"$HERE/realistic/build.sh" "$p" >&2 || return 1
 		cp "$HERE"/realistic/*.sh "$p/bin/" 2>/dev/null
 	fi
+	if [[ $name == capture* ]]; then
+		"$HERE/capture/build.sh" "$p" "$rootfs" >&2 || return 1
+	fi
 	command -v jq >/dev/null && cp "$(command -v jq)" "$p/bin/"
 	bundle_libs "$p" "$rootfs"
 	"$H/mkinitramfs.sh" "$NESTOR_BUILD/$name.initrd" --kver "$KVER" \
-		--payload "$p" --rootfs "$rootfs" >&2
+		--payload "$p" --rootfs "$rootfs" \
+		--modules "$(cat "$p/modules" 2>/dev/null)" >&2
 }
 
 # boot_stage NAME BACKEND PAYLOAD TIMEOUT [MEM]
@@ -199,7 +205,15 @@ if want svm-realistic || want vmx-realistic; then
 		2>"$R/payload-realistic.log" || log "realistic payload failed"
 fi
 
+# Packet capture needs no nested guest: SVM (QEMU) only, with its own
+# payload (tshark and its libraries are big).
+if want svm-capture; then
+	make_payload capture "$HERE/capture/suite.sh" \
+		2>"$R/payload-capture.log" || log "capture payload failed"
+fi
+
 run_stage svm-minimal boot_stage svm-minimal svm minimal 600
+run_stage svm-capture boot_stage svm-capture svm capture 900
 run_stage vmx-minimal boot_stage vmx-minimal "$vmx_backend" minimal 600
 if want_named svm-soak || want_named vmx-soak; then
 	make_payload soak "$HERE/realistic/soak.sh" \

@@ -23,6 +23,7 @@
 #include "mem.h"
 #include "profile.h"
 #include "ps.h"
+#include "capture.h"
 
 #ifndef NESTOR_TOOLS_VERSION
 #define NESTOR_TOOLS_VERSION "0.1"
@@ -80,6 +81,10 @@ static const char usage_text[] =
 "                        COMM) in one list walk; --per-datum reads one\n"
 "                        datum per call; --stats: calls and time on stderr;\n"
 "                        the profile may come from $NESTOR_PROFILE\n"
+"  capture VM [OPTIONS] [FILTER]\n"
+"                        packets around an L1 VM (pcapng or text);\n"
+"                        'capture --help' for the options\n"
+"  capture diff FILE     what L1 did: dropped, modified, injected, NAT\n"
 "  help                  this text\n"
 "\n"
 "stats columns, per exit reason (VMX basic exit reason, SVM exit code):\n"
@@ -1097,6 +1102,7 @@ static const struct {
 	{ "ps", nestorctl_ps },
 	{ "ident", cmd_ident },
 	{ "key", cmd_key },
+	{ "capture", cmd_capture },
 };
 
 int main(int argc, char **argv)

@@ -718,5 +718,146 @@ struct nestor_ident_del {
 #define NESTOR_IOC_KEY_ADD	_IOW(NESTOR_IOC_MAGIC, 0x30, struct nestor_key_add)
 #define NESTOR_IOC_KEY_DEL	_IOW(NESTOR_IOC_MAGIC, 0x31, struct nestor_key_del)
 #define NESTOR_IOC_IDENT_DEL	_IOW(NESTOR_IOC_MAGIC, 0x32, struct nestor_ident_del)
+/* packet capture: generic netlink family "nestor_cap"                   */
+/* (Documentation/capture.rst, Documentation/netlink/specs/nestor_cap.yaml) */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A capture session records the packets of an L1 VM's interfaces on L0 at
+ * up to three points and multicasts them, in batches, on the admin-only
+ * "packets" group.  The socket that created a session owns it: when that
+ * socket closes, the session is freed.  Every operation needs
+ * CAP_NET_ADMIN.
+ */
+#define NESTOR_CAP_GENL_NAME		"nestor_cap"
+#define NESTOR_CAP_GENL_VERSION		1
+#define NESTOR_CAP_MCGRP_PACKETS	"packets"
+
+/* Capture points; a session selects them with a bit mask (1 << point). */
+enum nestor_cap_point {
+	NESTOR_CAP_POINT_TO_L1 = 0,	/* egress of L0's interface toward L1 */
+	NESTOR_CAP_POINT_FROM_L1 = 1,	/* ingress from L1 on that interface */
+	NESTOR_CAP_POINT_UPLINK = 2,	/* ingress of an L0 uplink */
+
+	__NESTOR_CAP_POINT_MAX,
+};
+
+#define NESTOR_CAP_POINTS_ALL	((1U << __NESTOR_CAP_POINT_MAX) - 1)
+
+/*
+ * Direction from L0's side, fixed by the point: OUT toward L1 (to-l1), IN
+ * into L0 (from-l1, uplink).  pcapng EPB flags use the same values.
+ */
+enum nestor_cap_dir {
+	NESTOR_CAP_DIR_IN = 1,
+	NESTOR_CAP_DIR_OUT = 2,
+};
+
+#define NESTOR_CAP_SNAPLEN_MAX		65535
+#define NESTOR_CAP_SNAPLEN_DEFAULT	65535
+#define NESTOR_CAP_BATCH_MAX		65535	/* packets per message */
+#define NESTOR_CAP_BATCH_DEFAULT	64
+#define NESTOR_CAP_FLUSH_MS_MAX		60000
+#define NESTOR_CAP_FLUSH_MS_DEFAULT	50
+#define NESTOR_CAP_BUFSIZE_MIN		4096	/* bytes per message */
+#define NESTOR_CAP_BUFSIZE_MAX		131072
+#define NESTOR_CAP_BUFSIZE_DEFAULT	65536
+#define NESTOR_CAP_FILTER_MAX		4096	/* BPF_MAXINSNS */
+#define NESTOR_CAP_MAX_BINDINGS		32
+#define NESTOR_CAP_MAX_L2_MAP		16
+
+enum nestor_cap_cmd {
+	NESTOR_CAP_CMD_UNSPEC,
+	NESTOR_CAP_CMD_NEW,		/* doit: a session; reply: session-id */
+	NESTOR_CAP_CMD_BIND,		/* doit: interfaces into a session */
+	NESTOR_CAP_CMD_L2_MAP,		/* doit: MAC or IP -> L2 identity */
+	NESTOR_CAP_CMD_GET,		/* doit with session-id, or dump */
+	NESTOR_CAP_CMD_DEL,		/* doit */
+	NESTOR_CAP_CMD_PACKETS,		/* multicast on "packets" only */
+
+	__NESTOR_CAP_CMD_MAX,
+};
+
+#define NESTOR_CAP_CMD_MAX (__NESTOR_CAP_CMD_MAX - 1)
+
+enum nestor_cap_attr {
+	NESTOR_CAP_A_UNSPEC,
+	NESTOR_CAP_A_PAD,
+	NESTOR_CAP_A_SESSION_ID,	/* u32 */
+	NESTOR_CAP_A_FLAGS,		/* u32, must be 0 (none defined) */
+	NESTOR_CAP_A_POINTS,		/* u32, 1 << enum nestor_cap_point */
+	NESTOR_CAP_A_SNAPLEN,		/* u32, 1..NESTOR_CAP_SNAPLEN_MAX */
+	NESTOR_CAP_A_FILTER,		/* binary, struct sock_filter[] */
+	NESTOR_CAP_A_BATCH,		/* u32, packets that flush a message */
+	NESTOR_CAP_A_FLUSH_MS,		/* u32, oldest packet's max wait */
+	NESTOR_CAP_A_BUFSIZE,		/* u32, bytes of one message */
+	NESTOR_CAP_A_IFINDEX,		/* u32, an L1 interface on L0 */
+	NESTOR_CAP_A_PID,		/* u32, the VMM's (or netns holder's) pid */
+	NESTOR_CAP_A_VM_ID,		/* u32, nestor's VM id */
+	NESTOR_CAP_A_UPLINK,		/* u32, ifindex of an L0 uplink */
+	NESTOR_CAP_A_L2_ID,		/* u32, L2 identity, not 0 */
+	NESTOR_CAP_A_L2_MAC,		/* binary, 6 bytes */
+	NESTOR_CAP_A_L2_IP,		/* binary, 4 (IPv4) or 16 (IPv6) bytes */
+	NESTOR_CAP_A_MSG_SEQ,		/* u64, per session, from 0 */
+	NESTOR_CAP_A_PACKET,		/* nest, multi: enum nestor_cap_pkt_attr */
+	NESTOR_CAP_A_OWNER_PORTID,	/* u32, the owning socket */
+	NESTOR_CAP_A_CAPTURED,		/* u64, passed the filter (seq taken) */
+	NESTOR_CAP_A_FILTERED,		/* u64, rejected by the filter */
+	NESTOR_CAP_A_DROPPED,		/* u64, captured but never delivered */
+	NESTOR_CAP_A_ALLOC_FAIL,	/* u64, messages not allocated */
+	NESTOR_CAP_A_OVERFLOW,		/* u64, messages a listener missed */
+	NESTOR_CAP_A_MESSAGES,		/* u64, messages sent */
+	NESTOR_CAP_A_IFSTATS,		/* nest, multi: enum nestor_cap_if_attr */
+
+	__NESTOR_CAP_A_MAX,
+};
+
+#define NESTOR_CAP_A_MAX (__NESTOR_CAP_A_MAX - 1)
+
+/* One packet in a NESTOR_CAP_CMD_PACKETS message. */
+enum nestor_cap_pkt_attr {
+	NESTOR_CAP_PKT_UNSPEC,
+	NESTOR_CAP_PKT_PAD,
+	NESTOR_CAP_PKT_SEQ,		/* u64, per session, from 0, no gaps */
+	NESTOR_CAP_PKT_POINT,		/* u32, enum nestor_cap_point */
+	NESTOR_CAP_PKT_DIR,		/* u32, enum nestor_cap_dir */
+	NESTOR_CAP_PKT_IFINDEX,		/* u32 */
+	NESTOR_CAP_PKT_TSTAMP_NS,	/* u64, CLOCK_REALTIME */
+	NESTOR_CAP_PKT_ORIG_LEN,	/* u32, frame length on the wire */
+	NESTOR_CAP_PKT_VM_ID,		/* u32, 0 when not known yet */
+	NESTOR_CAP_PKT_L2_ID,		/* u32, only when a mapping matched */
+	NESTOR_CAP_PKT_DATA,		/* binary, the first snaplen bytes */
+	NESTOR_CAP_PKT_BINDING,		/* u32, the interface's binding id */
+
+	__NESTOR_CAP_PKT_MAX,
+};
+
+#define NESTOR_CAP_PKT_MAX (__NESTOR_CAP_PKT_MAX - 1)
+
+/* Per (interface, point) counters in a NESTOR_CAP_CMD_GET reply. */
+enum nestor_cap_if_attr {
+	NESTOR_CAP_IF_UNSPEC,
+	NESTOR_CAP_IF_PAD,
+	NESTOR_CAP_IF_IFINDEX,		/* u32 */
+	NESTOR_CAP_IF_NAME,		/* string */
+	NESTOR_CAP_IF_POINT,		/* u32, enum nestor_cap_point */
+	NESTOR_CAP_IF_VM_ID,		/* u32 */
+	NESTOR_CAP_IF_PID,		/* u32 */
+	NESTOR_CAP_IF_GONE,		/* flag: the interface went away */
+	NESTOR_CAP_IF_CAPTURED,		/* u64 */
+	NESTOR_CAP_IF_FILTERED,		/* u64 */
+	NESTOR_CAP_IF_DROPPED,		/* u64 */
+	/*
+	 * u32, from 1 in a session: ifindexes are per netns, so two bound
+	 * interfaces may share one; packets name their binding too.
+	 */
+	NESTOR_CAP_IF_BINDING,
+
+	__NESTOR_CAP_IF_MAX,
+};
+
+#define NESTOR_CAP_IF_MAX (__NESTOR_CAP_IF_MAX - 1)
+
+/* end of packet capture */
 
 #endif /* _UAPI_LINUX_NESTOR_H */
