@@ -140,7 +140,7 @@ make_payload() {
 	for s in "$HERE"/uapi/*.sh "$HERE"/nested/*.sh; do
 		[[ $(basename "$s") == suite.sh ]] || cp "$s" "$p/bin/"
 	done
-	if [[ $name == realistic* || $name == soak ]]; then
+	if [[ $name == realistic* || $name == soak* ]]; then
 		"$HERE/realistic/build.sh" "$p" >&2 || return 1
 		cp "$HERE"/realistic/*.sh "$p/bin/" 2>/dev/null
 	fi
@@ -219,10 +219,22 @@ if want_named svm-soak || want_named vmx-soak; then
 	make_payload soak "$HERE/realistic/soak.sh" \
 		2>"$R/payload-soak.log" || log "soak payload failed"
 fi
+if want_named svm-soak-first; then
+	make_payload soak-first "$HERE/realistic/soak-first.sh" \
+		2>"$R/payload-soak-first.log" || log "soak-first payload failed"
+fi
 
 run_stage svm-realistic boot_stage svm-realistic svm realistic 600
 run_stage vmx-realistic boot_stage vmx-realistic "$vmx_backend" realistic 900 2048
 want_named svm-soak && run_stage svm-soak boot_stage svm-soak svm soak "${NESTOR_SOAK_TIMEOUT:-3600}"
+# NESTOR_SOAK_BOOTS L0 boots of the first-boot variant, one result file each.
+soak_first() {
+	local i
+	for i in $(seq 1 "${NESTOR_SOAK_BOOTS:-8}"); do
+		boot_stage "svm-soak-first-$i" svm soak-first 600
+	done
+}
+want_named svm-soak-first && run_stage svm-soak-first soak_first
 want_named vmx-soak && run_stage vmx-soak boot_stage vmx-soak "$vmx_backend" soak "${NESTOR_SOAK_TIMEOUT:-5400}" 2048
 
 log "total $((SECONDS - start)) s"
