@@ -71,3 +71,4 @@ demo:
 
 bench:
 	selftests/bench/run.sh
+	selftests/bench/console.sh
