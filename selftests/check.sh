@@ -188,6 +188,7 @@ if want svm-minimal || want vmx-minimal; then
 fi
 if want svm-realistic || want vmx-realistic; then
 	make_payload realistic "$HERE/realistic/suite-registry.sh" \
+		"$HERE/realistic/suite-console.sh" \
 		2>"$R/payload-realistic.log" || log "realistic payload failed"
 fi
 
@@ -198,8 +199,8 @@ if want_named svm-soak || want_named vmx-soak; then
 		2>"$R/payload-soak.log" || log "soak payload failed"
 fi
 
-run_stage svm-realistic boot_stage svm-realistic svm realistic 600
-run_stage vmx-realistic boot_stage vmx-realistic "$vmx_backend" realistic 900 2048
+run_stage svm-realistic boot_stage svm-realistic svm realistic 1200
+run_stage vmx-realistic boot_stage vmx-realistic "$vmx_backend" realistic 1500 2048
 want_named svm-soak && run_stage svm-soak boot_stage svm-soak svm soak "${NESTOR_SOAK_TIMEOUT:-3600}"
 want_named vmx-soak && run_stage vmx-soak boot_stage vmx-soak "$vmx_backend" soak "${NESTOR_SOAK_TIMEOUT:-5400}" 2048
 
