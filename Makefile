@@ -79,4 +79,4 @@ demo:
 # Both benchmarks run; either failing fails the target.
 bench:
 	selftests/bench/run.sh; rc=$$?; selftests/bench/capture.sh || rc=1; \
-		exit $$rc
+		selftests/bench/console.sh || rc=1; exit $$rc

@@ -42,6 +42,9 @@ struct nestor_console {
 	struct list_head node;		/* consoles */
 	refcount_t ref;
 	u32 l2_id;
+	/* the L2 it follows: same L1 VM, same vmcs12/vmcb12 address */
+	u32 vm_id;
+	u64 vmcs12;
 	u32 flags;
 	u16 port;
 	bool dead;			/* disabled: clients see EOF/EPIPE */
@@ -181,6 +184,19 @@ static enum nestor_claim_result console_handle(struct nestor_exit_ctx *ec,
 	u64 rax, val = 0, tx_before, in_before;
 	bool woke_tx, woke_in;
 	unsigned int i;
+
+	/*
+	 * The claim covers every context (l2_id 0): the console follows its
+	 * L2 into the later contexts of the same vmcs12/vmcb12 in the same
+	 * L1 VM.  L1's KVM gives an L2 a new nested root whenever it rebuilds
+	 * its TDP roots (every memslot change of a booting guest does), and
+	 * a new root is a new context (Documentation/console.rst).  ctx->vm
+	 * is that of the VM whose vCPU runs here, so it is alive.
+	 */
+	if (ec->ctx->id != con->l2_id &&
+	    (ec->ctx->id < con->l2_id || ec->ctx->vmcs12 != con->vmcs12 ||
+	     ec->ctx->vm->id != con->vm_id))
+		return NESTOR_PASS;
 
 	/*
 	 * String I/O moves bytes between the port and L2 memory, which L1
@@ -443,11 +459,22 @@ static long ioc_enable(void __user *argp, size_t usize)
 	ctx = nestor_ctx_get_by_id(a.l2_id);
 	if (!ctx)
 		return -ENOENT;
-	nestor_ctx_put(ctx);
-
 	con = kzalloc(sizeof(*con), GFP_KERNEL);
-	if (!con)
+	if (!con) {
+		nestor_ctx_put(ctx);
 		return -ENOMEM;
+	}
+	/* A retired context may have outlived its VM: dead is set first. */
+	rcu_read_lock();
+	if (!READ_ONCE(ctx->dead))
+		con->vm_id = ctx->vm->id;
+	rcu_read_unlock();
+	con->vmcs12 = ctx->vmcs12;
+	nestor_ctx_put(ctx);
+	if (!con->vm_id) {
+		kfree(con);
+		return -ENOENT;
+	}
 	con->ring = vmalloc(a.ring_size);
 	if (!con->ring) {
 		kfree(con);
@@ -465,7 +492,7 @@ static long ioc_enable(void __user *argp, size_t usize)
 	nestor_uart_init(&con->uart, ring_put, con);
 	con->claim = (struct nestor_claim){
 		.kind = NESTOR_EXIT_IO,
-		.l2_id = a.l2_id,
+		.l2_id = 0,		/* console_handle() picks its L2 */
 		.port_first = a.port,
 		.port_last = a.port + 7,
 		.handle = console_handle,

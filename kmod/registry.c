@@ -516,6 +516,12 @@ void nestor_ctx_count_completed(struct nestor_l2ctx *ctx, u32 reason,
 	if (count_seen)
 		atomic64_inc(&ctx->exits[slot][0]);
 	atomic64_inc(&ctx->exits[slot][2]);
+	/*
+	 * L0 resumes L2 itself after a completed exit, with no nested entry
+	 * from L1: an L2 whose exits nestor serves (a console being written)
+	 * is busy, not idle, and must not be retired under its service.
+	 */
+	WRITE_ONCE(ctx->last_seen_ns, ktime_get_boottime_ns());
 }
 
 /* ---------------------------------------------------------------- */

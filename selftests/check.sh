@@ -201,7 +201,7 @@ if want svm-minimal || want vmx-minimal; then
 fi
 if want svm-realistic || want vmx-realistic; then
 	make_payload realistic "$HERE/realistic/suite-registry.sh" "$HERE/realistic/suite-ps.sh" \
-		"$HERE/realistic/suite-identity.sh" \
+		"$HERE/realistic/suite-identity.sh" "$HERE/realistic/suite-console.sh" \
 		2>"$R/payload-realistic.log" || log "realistic payload failed"
 fi
 
@@ -224,8 +224,8 @@ if want_named svm-soak-first; then
 		2>"$R/payload-soak-first.log" || log "soak-first payload failed"
 fi
 
-run_stage svm-realistic boot_stage svm-realistic svm realistic 600
-run_stage vmx-realistic boot_stage vmx-realistic "$vmx_backend" realistic 900 2048
+run_stage svm-realistic boot_stage svm-realistic svm realistic 1200
+run_stage vmx-realistic boot_stage vmx-realistic "$vmx_backend" realistic 1500 2048
 want_named svm-soak && run_stage svm-soak boot_stage svm-soak svm soak "${NESTOR_SOAK_TIMEOUT:-3600}"
 # NESTOR_SOAK_BOOTS L0 boots of the first-boot variant, one result file each.
 soak_first() {

@@ -28,6 +28,22 @@ else
 	tail -n 30 /tmp/console_l2.err | sed 's/^/#   /'
 	failed=1
 fi
+# A long write served by nestor with a short idle expiry: L1 never enters
+# L2 meanwhile, and the context (so the console) must not be retired; then
+# the same bytes through L1, all checked (console_l2.c -b, -E).
+timeout -s KILL $((TMO + 30)) "$BIN" -t "$TMO" -b 32768 -k 5 -E 300 \
+	>/tmp/console_l2b.tap 2>/tmp/console_l2b.err
+rc=$?
+sed -e 's/^\(\(not \)\{0,1\}ok\( [0-9][0-9]*\)\{0,1\}\) - /\1 - console_l2 -b: /' \
+	-e 's/^\([0-9][0-9]*\.\.[0-9][0-9]*.*\)$/# console_l2 -b: plan \1/' \
+	-e 's/^Bail out!/not ok - console_l2 -b: Bail out!/' /tmp/console_l2b.tap
+if [ "$rc" = 0 ]; then
+	echo "ok - console_l2 -b: exited 0"
+else
+	echo "not ok - console_l2 -b: exited $rc"
+	tail -n 30 /tmp/console_l2b.err | sed 's/^/#   /'
+	failed=1
+fi
 # nestorctl console's bad input (no L2 needed).
 ctl() { # want-status name args...
 	want=$1 name=$2
@@ -53,6 +69,35 @@ ctl 2 "console with a bad L2 name" console vm:x
 ctl 2 "console with a bad escape" console 1 --escape abc
 ctl 2 "console with an extra argument" console 1 2
 ctl 2 "console enable with a bad option" console enable 1 --ring
+# The SSH forced-command wrapper: the client's own command may only pick
+# dump or read-only; the L2 is the key's (Documentation/console.rst).
+forced() { # want-status client-command [extra args]
+	want=$1 req=$2
+	shift 2
+	env SSH_ORIGINAL_COMMAND="$req" nestorctl console 4000000 --remote-forced "$@" \
+		</dev/null >/tmp/ctl.out 2>/tmp/ctl.err
+	st=$?
+	if [ "$st" = "$want" ]; then
+		echo "ok - nestorctl console --remote-forced, client asks '$req' $*: exit $want"
+	else
+		echo "not ok - nestorctl console --remote-forced, client asks '$req' $*: exit $st, want $want"
+		sed 's/^/#   /' /tmp/ctl.err
+		failed=1
+	fi
+}
+forced 2 "enable"
+grep -q "remote request 'enable' is not allowed" /tmp/ctl.err && echo "ok - ... says it is not allowed" ||
+	{ echo "not ok - ... says it is not allowed"; failed=1; }
+forced 2 "1"
+forced 2 "--log /tmp/x"
+forced 2 "dump; sh"
+forced 2 "" --log /tmp/x
+forced 2 "" --dump
+forced 1 "dump"
+grep -q "no such L2" /tmp/ctl.err && echo "ok - ... dump is allowed and reaches nestor (no such L2)" ||
+	{ echo "not ok - ... dump is allowed and reaches nestor (no such L2)"; failed=1; }
+forced 1 "--read-only"
+forced 1 ""
 if grep -q '^nestor ' /proc/modules; then
 	echo "ok - console_l2: nestor is loaded after the run"
 else

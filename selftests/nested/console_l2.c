@@ -25,6 +25,14 @@
  *   L2       writes again to 0x3f8: now L1 gets those exits.
  *   done     Host: L1 got exactly those bytes; readers see EOF.
  *
+ * With -b BYTES (the console benchmark, selftests/bench/console.sh) the L2
+ * instead writes BYTES bytes of a known pattern the way a polling driver
+ * does (LSR.THRE, then THR) twice in the same boot: diverted to nestor, and
+ * after a disable to L1; in between it echoes -k KEYS keystrokes, whose
+ * round trip the host times.  Prints TAP and "# bench-console" figures.
+ * -E MS sets nestor's idle_expiry_ms to MS while L2 writes to nestor (L1
+ * does not enter L2 then): the context, and so the console, must live on.
+ *
  * Runs as root in the emulated L0 with nestor loaded; prints TAP.
  */
 #ifndef _GNU_SOURCE
@@ -33,12 +41,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "test_util.h"
@@ -82,6 +93,7 @@ struct l2_args {
 	uint8_t iir_rx_first, iir_cti, lsr_rx;
 	uint8_t line[64];
 	uint64_t line_len, rx_polls, rx_timeout, cti_polls;
+	uint64_t bench_bytes, bench_keys;	/* -b, -k: benchmark mode */
 };
 
 struct shared {
@@ -93,6 +105,7 @@ struct shared {
 	uint64_t entries, io_l1port, io_uart, uart_out_len, unexpected;
 	uint64_t unexp_code, unexp_info1, unexp_rip;
 	uint8_t uart_out[64];
+	uint64_t l1_bench_bytes, l1_bench_bad;	/* benchmark: L1's UART */
 	struct l2_args a;
 };
 
@@ -129,6 +142,55 @@ static void l2_puts(const char *s)
 	}
 }
 
+/* The benchmark's byte stream: not periodic within 256 bytes. */
+static inline uint8_t bench_byte(uint64_t i)
+{
+	return (uint8_t)(i ^ (i >> 8) ^ (i >> 16));
+}
+
+static void l2_bench_write(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		while (!(l2_inb(UART + 5) & 0x20))
+			;
+		l2_outb(UART, bench_byte(i));
+	}
+}
+
+static void l2_bench(struct l2_args *a)
+{
+	uint64_t i, rax, rbx, rcx, rdx;
+	uint8_t c;
+
+	/* 115200 8N1, FIFOs, DTR|RTS|OUT2, no interrupts: a polling driver. */
+	l2_outb(UART + 3, 0x80);
+	l2_outb(UART + 0, 1);
+	l2_outb(UART + 1, 0);
+	l2_outb(UART + 3, 0x03);
+	l2_outb(UART + 2, 0xc7);
+	l2_outb(UART + 4, 0x0b);
+	l2_outb(UART + 1, 0);
+	l2_sync(a, 2);
+	l2_bench_write(a->bench_bytes);
+	l2_sync(a, 3);
+	for (i = 0; i < a->bench_keys; i++) {
+		while (!(l2_inb(UART + 5) & 0x01))
+			;
+		c = l2_inb(UART);
+		while (!(l2_inb(UART + 5) & 0x20))
+			;
+		l2_outb(UART, c);
+	}
+	l2_sync(a, 4);
+	l2_bench_write(a->bench_bytes);		/* disabled: to L1 */
+	l2_sync(a, 5);
+	for (;;) {
+		rax = HC_DONE;
+		rbx = rcx = rdx = 0;
+		l2_hypercall(a->use_vmcall, &rax, &rbx, &rcx, &rdx);
+	}
+}
+
 static void __attribute__((__noinline__, __used__)) l2_main(struct l2_args *a)
 {
 	static const char banner[] = BANNER, after[] = AFTER;
@@ -136,6 +198,8 @@ static void __attribute__((__noinline__, __used__)) l2_main(struct l2_args *a)
 	uint8_t c, iir;
 
 	l2_sync(a, 1);
+	if (a->bench_bytes)
+		l2_bench(a);
 	/* The 8250 init sequence: 115200 8N1, FIFOs, DTR|RTS|OUT2. */
 	l2_outb(UART + 3, 0x80);
 	l2_outb(UART + 0, 1);
@@ -292,6 +356,11 @@ static uint8_t l1_port(struct shared *sh, uint16_t port, bool in, uint8_t out)
 		sh->io_uart++;
 		if (in)	/* L1's own trivial UART: always ready */
 			return port == UART + 5 ? 0x60 : 0;
+		if (port == UART && sh->a.bench_bytes) {
+			if (out != bench_byte(sh->l1_bench_bytes++))
+				sh->l1_bench_bad++;
+			return 0;
+		}
 		if (port == UART && sh->uart_out_len < sizeof(sh->uart_out))
 			sh->uart_out[sh->uart_out_len++] = out;
 		return 0;
@@ -389,7 +458,7 @@ static bool l1_vmx_step(struct shared *sh)
 
 static void l1_guest_code(struct shared *sh)
 {
-	uint64_t budget = 2000000;
+	uint64_t budget = 2000000 + 4 * sh->a.bench_bytes;
 
 	l1_setup(sh);
 	GUEST_SYNC(0);
@@ -413,6 +482,7 @@ struct test {
 	uint32_t l2_id;
 	int rw, r2;		/* reader+writer, second reader */
 	const char *rmmod_cmd;
+	unsigned int expiry_ms;	/* -E */
 };
 
 static void setup_vm(struct test *t)
@@ -733,17 +803,180 @@ static void done(struct test *t)
 	close(t->r2);
 }
 
+/* ------------------------------------------------------------------ */
+/* Benchmark (-b)                                                      */
+/* ------------------------------------------------------------------ */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct keys {
+	int fd;
+	uint64_t n, done, bad;
+	uint64_t *rtt;
+};
+
+/* Types one key at a time and waits for its echo: the round trip. */
+static void *key_thread(void *arg)
+{
+	struct keys *k = arg;
+	struct pollfd p = { .fd = k->fd, .events = POLLIN };
+
+	for (uint64_t i = 0; i < k->n; i++) {
+		char c = 'a' + i % 26, r = 0;
+		uint64_t t0 = now_ns();
+
+		if (write(k->fd, &c, 1) != 1 || poll(&p, 1, 60000) != 1 ||
+		    read(k->fd, &r, 1) != 1 || r != c) {
+			k->bad++;
+			break;
+		}
+		k->rtt[i] = now_ns() - t0;
+		k->done++;
+	}
+	return NULL;
+}
+
+#define EXPIRY_PARAM "/sys/module/nestor/parameters/idle_expiry_ms"
+
+/* Sets nestor's idle_expiry_ms; returns the old value (0 if unknown). */
+static unsigned int set_expiry(unsigned int ms)
+{
+	unsigned int old = 0;
+	FILE *f = fopen(EXPIRY_PARAM, "r+");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%u", &old) != 1)
+		old = 0;
+	rewind(f);
+	fprintf(f, "%u\n", ms);
+	fclose(f);
+	return old;
+}
+
+static void bench(struct test *t)
+{
+	struct shared *sh = t->sh;
+	uint64_t n = sh->a.bench_bytes, nk = sh->a.bench_keys;
+	struct nestor_console_enable e = { .l2_id = t->l2_id, .ring_size = NESTOR_CONSOLE_DEFAULT_RING };
+	struct nestor_console_status s0 = { .l2_id = t->l2_id }, s1 = { .l2_id = t->l2_id };
+	struct nestor_console_id d = { .l2_id = t->l2_id };
+	struct keys k = { .n = nk };
+	uint64_t got = 0, bad = 0, t0, t1, io0, ex0, ex1;
+	double bps0, bps1;
+	static char buf[65536];
+	unsigned int expiry_old = 0;
+	pthread_t th;
+	ssize_t m;
+	int err;
+
+	/* The whole output fits: this times the device, not a reader. */
+	while (e.ring_size < 2 * n && e.ring_size < NESTOR_CONSOLE_MAX_RING)
+		e.ring_size <<= 1;
+	CHECK_EQ(ioc(t, NESTOR_IOC_CONSOLE_ENABLE, &e), 0, "bench: enable, ring %u", e.ring_size);
+	t->rw = attach(t, NESTOR_CONSOLE_ATTACH_ALL, &err);
+	if (!tap(t->rw >= 0, "bench: attach") || !run_to(t, 2))
+		return;
+	ioc(t, NESTOR_IOC_CONSOLE_STATUS, &s0);
+	/*
+	 * -E: a short idle expiry while L2 writes.  L1 never enters L2
+	 * meanwhile (nestor serves every exit), and the context must live on.
+	 */
+	if (t->expiry_ms)
+		expiry_old = set_expiry(t->expiry_ms);
+	t0 = now_ns();
+	if (!run_to(t, 3))
+		return;
+	t1 = now_ns();
+	if (t->expiry_ms) {
+		set_expiry(expiry_old);
+		if (t1 - t0 > 2000000ull * t->expiry_ms)
+			tap(true, "bench: the write took %lu ms, over twice idle_expiry_ms=%u",
+			    (t1 - t0) / 1000000, t->expiry_ms);
+		else	/* a fast machine: nothing shown about expiry */
+			tap(true, "bench: the write outlasts idle_expiry_ms # SKIP it took only %lu ms",
+			    (t1 - t0) / 1000000);
+	}
+	CHECK_EQ(ioc(t, NESTOR_IOC_CONSOLE_STATUS, &s1), 0,
+		 "bench: the console's context is still there after the write");
+	while ((m = read_now(t->rw, buf, sizeof(buf))) > 0) {
+		for (ssize_t j = 0; j < m; j++)
+			bad += (uint8_t)buf[j] != bench_byte(got + j);
+		got += m;
+	}
+	tap(got == n && !bad, "bench: nestor path: %lu of %lu bytes, %lu wrong", got, n, bad);
+	ex0 = s1.port_exits - s0.port_exits;
+	bps0 = n * 1e9 / (t1 - t0);
+	printf("# bench-console path=nestor bytes=%lu ns=%lu bytes_per_s=%.0f exits=%lu exits_per_byte=%.3f dropped=%llu\n",
+	       n, t1 - t0, bps0, ex0, (double)ex0 / n, (unsigned long long)s1.dropped);
+
+	/* Keystroke round trips, typed from a second thread while L2 runs. */
+	k.fd = t->rw;
+	k.rtt = calloc(nk ? nk : 1, sizeof(*k.rtt));
+	pthread_create(&th, NULL, key_thread, &k);
+	if (!run_to(t, 4)) {
+		pthread_cancel(th);
+		return;
+	}
+	pthread_join(th, NULL);
+	tap(k.done == nk && !k.bad, "bench: %lu keystrokes echoed", k.done);
+	if (k.done) {
+		qsort(k.rtt, k.done, sizeof(*k.rtt), cmp_u64);
+		printf("# bench-console keystroke_rtt_us n=%lu median=%.1f p90=%.1f min=%.1f max=%.1f\n",
+		       k.done, k.rtt[k.done / 2] / 1e3, k.rtt[k.done * 9 / 10] / 1e3,
+		       k.rtt[0] / 1e3, k.rtt[k.done - 1] / 1e3);
+	}
+	free(k.rtt);
+
+	CHECK_EQ(ioc(t, NESTOR_IOC_CONSOLE_DISABLE, &d), 0, "bench: disable (L1 emulates from now)");
+	io0 = sh->io_uart;
+	t0 = now_ns();
+	if (!run_to(t, 5))
+		return;
+	t1 = now_ns();
+	ex1 = sh->io_uart - io0;
+	tap(sh->l1_bench_bytes == n && !sh->l1_bench_bad,
+	    "bench: L1 path: %lu of %lu bytes, %lu wrong", sh->l1_bench_bytes, n, sh->l1_bench_bad);
+	bps1 = n * 1e9 / (t1 - t0);
+	printf("# bench-console path=l1 bytes=%lu ns=%lu bytes_per_s=%.0f exits=%lu exits_per_byte=%.3f\n",
+	       n, t1 - t0, bps1, ex1, (double)ex1 / n);
+	printf("# bench-console ratio=%.2f goal=%s\n", bps0 / bps1,
+	       bps0 >= 5 * bps1 ? "met" : "missed");
+	if (run_to(t, -2))
+		CHECK_EQ(sh->unexpected, 0, "bench: L1 saw nothing unexpected");
+}
+
 int main(int argc, char *argv[])
 {
 	struct test t = { .rmmod_cmd = "rmmod nestor", .rw = -1, .r2 = -1 };
 	unsigned int timeout = 300;
+	uint64_t bench_bytes = 0, bench_keys = 50;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "t:R:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:R:b:k:E:")) != -1) {
 		if (opt == 't')
 			timeout = strtoul(optarg, NULL, 0);
 		else if (opt == 'R')
 			t.rmmod_cmd = optarg;
+		else if (opt == 'b')
+			bench_bytes = strtoull(optarg, NULL, 0);
+		else if (opt == 'k')
+			bench_keys = strtoull(optarg, NULL, 0);
+		else if (opt == 'E')
+			t.expiry_ms = strtoul(optarg, NULL, 0);
 		else
 			return 2;
 	}
@@ -761,8 +994,16 @@ int main(int argc, char *argv[])
 	if (!tap(t.dev >= 0, "open " NESTOR_DEVICE_PATH))
 		goto out;
 	setup_vm(&t);
+	t.sh->a.bench_bytes = bench_bytes;
+	t.sh->a.bench_keys = bench_keys;
 	if (!run_to(&t, 0) || !run_to(&t, 1) || !find_l2(&t))
 		goto out;
+	if (bench_bytes) {
+		bench(&t);
+		if (t.rw >= 0)
+			close(t.rw);
+		goto out;
+	}
 	stage1(&t);
 	if (t.rw < 0 || t.r2 < 0 || !run_to(&t, 2))
 		goto out;

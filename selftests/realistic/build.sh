@@ -10,7 +10,8 @@
 #   l1-kernel    the uncompressed vmlinux (PVH boot: no XZ under TCG)
 #   l1-initrd    L1's initramfs (lz4 -l): busybox, kvm modules, the same
 #                QEMU bundle, L2's kernel and initrd, l1-init, l1-rl
-#   lib.sh nestor-json.sh suite-registry.sh suite-demo.sh   L0-side scripts
+#   lib.sh nestor-json.sh suite-registry.sh suite-demo.sh suite-console.sh
+#                L0-side scripts
 #   manifest     versions and sizes
 # Heavy steps are cached in $NESTOR_CACHE/realistic/ (vmlinux per kernel
 # version, the bundle per QEMU/jq version, L1's initramfs per input hash).
@@ -48,6 +49,7 @@ command -v jq >/dev/null || pkgs+=(jq)
 command -v readelf >/dev/null || pkgs+=(binutils)
 command -v xz >/dev/null || pkgs+=(xz-utils)
 command -v depmod >/dev/null || pkgs+=(kmod)
+command -v gcc >/dev/null && [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || pkgs+=(gcc libc6-dev)
 if [ ${#pkgs[@]} -gt 0 ]; then
 	log "installing ${pkgs[*]}"
 	apt-get install -y --no-install-recommends "${pkgs[@]}" >&2 || die "apt-get install ${pkgs[*]} failed"
@@ -148,16 +150,22 @@ if [ -n "${KDIR:-}" ] && make -C "$REPO/tools/guest" KDIR="$KDIR" >&2; then
 else
 	log "warning: tools/guest/nestor_ident.ko not built (KDIR=${KDIR:-unset}): L2 identity off"
 fi
-l2key=$(files_hash /bin/busybox "$HERE/l2-init" "$HERE/build.sh" $identko)
+l2key=$(files_hash /bin/busybox "$HERE/l2-init" "$HERE/serial-poll.c" "$HERE/build.sh" $identko)
 l2initrd=$RC/l2-initrd-$l2key
 if [ ! -s "$l2initrd" ]; then
 	log "building L2's initramfs"
 	s=$(mktemp -d "$RC/stage.XXXXXX")
-	mkdir -p "$s"/{bin,dev,proc,sys,tmp}
+	mkdir -p "$s"/{bin,dev,proc,sys,tmp,etc,root}
 	cp /bin/busybox "$s/bin/busybox"
 	for a in $(/bin/busybox --list); do [ -e "$s/bin/$a" ] || ln -s busybox "$s/bin/$a"; done
 	install -m 755 "$HERE/l2-init" "$s/init"
 	[ -n "$identko" ] && mkdir -p "$s/lib" && cp "$identko" "$s/lib/nestor_ident.ko"
+	# The console scenario (rl.console=1): `setserial irq 0`, which busybox
+	# lacks, and a root login without password for getty/login.
+	gcc -static -Os -s -Wall -o "$s/bin/serial-poll" "$HERE/serial-poll.c" ||
+		die "cannot build serial-poll.c (gcc, libc6-dev)"
+	printf 'root::0:0:root:/root:/bin/sh\n' >"$s/etc/passwd"
+	printf 'nestor realistic L2 \\n (console through nestor)\n\n' >"$s/etc/issue"
 	# Uncompressed: 2 MB, nothing to decompress in the slowest guest.
 	(cd "$s" && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >"$l2initrd.tmp"
 	rm -rf "$s"
@@ -218,7 +226,7 @@ cp -a "$bundle" "$dst/qemu"
 rm -f "$dst/qemu/.done"
 cp "$vmlinux" "$dst/l1-kernel"
 cp "$l1initrd" "$dst/l1-initrd"
-for f in lib.sh nestor-json.sh suite-registry.sh suite-demo.sh suite-ps.sh; do
+for f in lib.sh nestor-json.sh suite-registry.sh suite-demo.sh suite-ps.sh suite-console.sh; do
 	install -m 755 "$HERE/$f" "$dst/$f"
 done
 # The L2 kernel's profile for nestorctl ps, made here on the host from

@@ -5,6 +5,7 @@
  *
  *   console L2 [--escape C] [--log FILE] [--read-only]
  *   console L2 --dump [--log FILE]
+ *   console L2 --remote-forced [--read-only]
  *   console enable L2 [--port P] [--ring BYTES] [--drop-oldest]
  *   console disable L2
  *   console status L2
@@ -12,6 +13,13 @@
  * The interactive session puts the terminal in raw mode and restores it on
  * every way out: the escape character (default Ctrl-]), the console being
  * disabled, an error, SIGINT/SIGTERM/SIGHUP/SIGQUIT.
+ *
+ * --remote-forced is for an SSH forced command (authorized_keys
+ * `command="nestorctl console 7 --remote-forced",restrict,pty KEY`, see
+ * Documentation/console.rst): the key reaches that one console and nothing
+ * else.  What the client asked for ($SSH_ORIGINAL_COMMAND) may only pick
+ * "dump" or "read-only"; anything else (another L2, enable/disable, a
+ * --log file on this host) is refused.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -56,6 +64,7 @@ static int cusage(const char *msg, const char *arg)
 	fprintf(stderr, "nestorctl: console: ");
 	fprintf(stderr, msg, arg);
 	fprintf(stderr, "\nusage: nestorctl console L2 [--escape C] [--log FILE] [--read-only] | --dump\n"
+		"       nestorctl console L2 --remote-forced [--read-only] [--escape C]\n"
 		"       nestorctl console enable L2 [--port P] [--ring BYTES] [--drop-oldest]\n"
 		"       nestorctl console disable|status L2\n");
 	return EXIT_USAGE;
@@ -290,6 +299,40 @@ static int cmd_status(int dev, const char *name, uint32_t id)
 	return EXIT_SUCCESS;
 }
 
+/*
+ * The SSH client's own command under --remote-forced: empty, or the words
+ * "dump" and "read-only" (with or without "--").  Returns nonzero and says
+ * why for anything else.
+ */
+static int remote_request(bool *do_dump, bool *read_only)
+{
+	const char *req = getenv("SSH_ORIGINAL_COMMAND");
+	char *copy, *w, *save = NULL;
+	int ret = 0;
+
+	if (!req)
+		return 0;
+	copy = strdup(req);
+	if (!copy)
+		return 1;
+	for (w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		const char *o = strncmp(w, "--", 2) ? w : w + 2;
+
+		if (!strcmp(o, "dump")) {
+			*do_dump = true;
+		} else if (!strcmp(o, "read-only")) {
+			*read_only = true;
+		} else {
+			fprintf(stderr, "nestorctl: console: remote request '%s' is not allowed "
+				"(this key reaches one console; allowed: dump, read-only)\n", w);
+			ret = 1;
+			break;
+		}
+	}
+	free(copy);
+	return ret;
+}
+
 int cmd_console(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -297,11 +340,12 @@ int cmd_console(int argc, char **argv)
 		{ "log", required_argument, NULL, 'l' },
 		{ "dump", no_argument, NULL, 'd' },
 		{ "read-only", no_argument, NULL, 'r' },
+		{ "remote-forced", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nestor_console_attach a = { 0 };
 	const char *sub = NULL, *name, *log_path = NULL;
-	bool do_dump = false, read_only = false;
+	bool do_dump = false, read_only = false, forced = false;
 	int esc = 0x1d, dev, log = -1, opt, ret;
 	uint32_t id;
 
@@ -330,11 +374,17 @@ int cmd_console(int argc, char **argv)
 				do_dump = true;
 			else if (opt == 'r')
 				read_only = true;
+			else if (opt == 'F')
+				forced = true;
 			else
 				return cusage("bad option%s", "");
 		}
 		if (optind < argc)
 			return cusage("unexpected argument '%s'", argv[optind]);
+		if (forced && (log_path || do_dump))
+			return cusage("--remote-forced takes only --read-only and --escape%s", "");
+		if (forced && remote_request(&do_dump, &read_only))
+			return EXIT_USAGE;
 	} else if (strcmp(sub, "enable") && argc > 1) {
 		return cusage("unexpected argument '%s'", argv[1]);
 	}
