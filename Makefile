@@ -79,4 +79,5 @@ demo:
 # Both benchmarks run; either failing fails the target.
 bench:
 	selftests/bench/run.sh; rc=$$?; selftests/bench/capture.sh || rc=1; \
-		selftests/bench/console.sh || rc=1; exit $$rc
+		selftests/bench/console.sh || rc=1; \
+		selftests/bench/introspect.sh || rc=1; exit $$rc

@@ -11,7 +11,8 @@
 # `mem_l2 TIMEOUT --bench R introspect-remote.sh` (selftests/nested/mem_l2.c):
 #   - translations/s: 16384 NESTOR_IOC_TRANSLATE calls per round (no cache);
 #   - 64 MiB of L2 memory read by nestor (64 READ calls of 1 MiB, as
-#     nestorctl read does; and one call of 64 segments) against pread() of
+#     nestorctl read does; one call of 64 segments; 64 calls by L1-physical
+#     address, which skips the table walks) against pread() of
 #     the same backing pages through the VMM's /proc/PID/mem, interleaved
 #     over R rounds (default 5), every read checked;
 #   - the remote walk of a 1000-node list (the stand-in for ps of 1000
@@ -144,6 +145,7 @@ for be in $backends; do
 			echo "  remote walk of $(field remote-summary nodes "$r") nodes (stand-in for ps of 1000 processes), veth + netem $(field remote-summary delay "$r") each way, ping RTT $(field remote-summary rtt_ms "$r") ms, median of $(field remote-summary rounds "$r") runs each:"
 			printf '    %-10s %8s round trips %12s us %8s rx packets\n' batched "$rt_b" "$us_b" "$(field remote-summary batched_rx "$r")"
 			printf '    %-10s %8s round trips %12s us %8s rx packets\n' per-datum "$rt_p" "$us_p" "$(field remote-summary perdatum_rx "$r")"
+			echo "    per-datum: $(awk -v u="$us_p" -v n="$rt_p" 'BEGIN { printf (n > 0) ? "%.2f" : "?", u / n / 1000 }') ms per verified round trip"
 			echo "    speedup ${speed}x ($(goal "$speed" 100) for >= 100x); batched in $rt_b round trip(s) ($( [[ $rt_b == 1 ]] && echo "goal met" || echo "goal missed") for 1)"
 		else
 			echo "  remote: no figures"
@@ -152,8 +154,9 @@ for be in $backends; do
 			echo "  64 MiB read (L2-virtual, 2 MiB pages in both stages), median of $(field read-summary rounds "$r") rounds, interleaved:"
 			echo "    nestor READ, 64 calls of 1 MiB:   $(field read-summary nestor_mbps "$r") MB/s"
 			echo "    nestor READ, 1 call of 64 x 1 MiB: $(field read-summary nestor1call_mbps "$r") MB/s"
+			echo "    nestor READ by L1-physical, 64 x 1 MiB: $(field read-summary l1phys_mbps "$r") MB/s (no table walks)"
 			echo "    pread /proc/PID/mem, 1 MiB:       $(field read-summary pread_mbps "$r") MB/s"
-			echo "    ratio nestor/pread $ratio ($(goal "$ratio" 0.5) for >= 0.5); one call: $(field read-summary ratio1call "$r")"
+			echo "    ratio nestor/pread $ratio ($(goal "$ratio" 0.5) for >= 0.5); one call: $(field read-summary ratio1call "$r"); by L1-physical: $(field read-summary ratiol1phys "$r")"
 		else
 			echo "  read: no figures"
 		fi

@@ -1273,9 +1273,10 @@ static double median(double *v, int n)
 
 /*
  * The 64 MiB by L2-virtual address, in 1 MiB segments: one READ call per
- * segment (what nestorctl read does), or all 64 in one call.
+ * segment (what nestorctl read does), or all 64 in one call.  @l1phys: by
+ * L1-physical address instead, no table walk (what the walks cost).
  */
-static int bench_nestor_read(struct test *t, uint8_t *dst, bool one_call)
+static int bench_nestor_read(struct test *t, uint8_t *dst, bool one_call, bool l1phys)
 {
 	struct nestor_mem_seg s[BENCH_CHUNKS];
 	int per = one_call ? BENCH_CHUNKS : 1;
@@ -1283,8 +1284,8 @@ static int bench_nestor_read(struct test *t, uint8_t *dst, bool one_call)
 
 	memset(s, 0, sizeof(s));
 	for (int i = 0; i < BENCH_CHUNKS; i++) {
-		s[i].space = NESTOR_SPACE_L2_VIRT;
-		s[i].addr = V_BENCH + i * BENCH_CHUNK;
+		s[i].space = l1phys ? NESTOR_SPACE_L1_PHYS : NESTOR_SPACE_L2_VIRT;
+		s[i].addr = (l1phys ? BENCH_L1PA : V_BENCH) + i * BENCH_CHUNK;
 		s[i].len = BENCH_CHUNK;
 		s[i].buf = (uintptr_t)(dst + i * BENCH_CHUNK);
 	}
@@ -1315,16 +1316,17 @@ static int bench_pread(int memfd, uint64_t hva, uint8_t *dst)
 }
 
 /*
- * Three ways to read the 64 MiB, interleaved with the order rotated each
+ * Four ways to read the 64 MiB, interleaved with the order rotated each
  * round; every read is checked against the pattern the host wrote.
  */
 static void bench_read(struct test *t, int rounds)
 {
-	static const char *const name[3] = { "nestor", "nestor-1call", "pread" };
+	enum { NK = 4, PREAD = 2 };
+	static const char *const name[NK] = { "nestor", "nestor-1call", "pread", "nestor-l1phys" };
 	uint8_t *dst = malloc(BENCH_SIZE), *ref = malloc(BENCH_SIZE);
 	uint64_t hva = (uintptr_t)addr_gpa2hva(t->vm, BENCH_L1PA);
-	double *mbps = calloc(3 * rounds, sizeof(double)), m[3];
-	int memfd, err[3] = { 0 }, bad[3] = { 0 };
+	double *mbps = calloc(NK * rounds, sizeof(double)), m[NK];
+	int memfd, err[NK] = { 0 }, bad[NK] = { 0 };
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/mem", getpid());
@@ -1334,15 +1336,15 @@ static void bench_read(struct test *t, int rounds)
 	for (uint64_t o = 0; o < BENCH_SIZE; o += 8)
 		*(uint64_t *)(ref + o) = pattern(V_BENCH + o);
 	for (int r = 0; r < rounds; r++) {
-		for (int j = 0; j < 3; j++) {
-			int k = (r + j) % 3, e;
+		for (int j = 0; j < NK; j++) {
+			int k = (r + j) % NK, e;
 			double t0, dt;
 
 			/* Faults the destination in, outside the timing. */
 			memset(dst, 0, BENCH_SIZE);
 			t0 = now_s();
-			e = k == 2 ? bench_pread(memfd, hva, dst) :
-				     bench_nestor_read(t, dst, k == 1);
+			e = k == PREAD ? bench_pread(memfd, hva, dst) :
+					 bench_nestor_read(t, dst, k == 1, k == 3);
 			dt = now_s() - t0;
 			if (e)
 				err[k] = e;
@@ -1359,10 +1361,12 @@ static void bench_read(struct test *t, int rounds)
 		diag("  error %s, %d bad rounds", strerror(err[1]), bad[1]);
 	if (!tap(!err[2] && !bad[2], "bench: pread of %s, 1 MiB at a time, reads the same 64 MiB", path))
 		diag("  error %s, %d bad rounds", strerror(err[2]), bad[2]);
-	for (int k = 0; k < 3; k++)
+	if (!tap(!err[3] && !bad[3], "bench: nestor READ by L1-physical address, 64 calls of 1 MiB, reads the same 64 MiB"))
+		diag("  error %s, %d bad rounds", strerror(err[3]), bad[3]);
+	for (int k = 0; k < NK; k++)
 		m[k] = median(mbps + k * rounds, rounds);
-	printf("# introbench read-summary bytes=%llu rounds=%d nestor_mbps=%.1f nestor1call_mbps=%.1f pread_mbps=%.1f ratio=%.3f ratio1call=%.3f\n",
-	       BENCH_SIZE, rounds, m[0], m[1], m[2], m[0] / m[2], m[1] / m[2]);
+	printf("# introbench read-summary bytes=%llu rounds=%d nestor_mbps=%.1f nestor1call_mbps=%.1f pread_mbps=%.1f l1phys_mbps=%.1f ratio=%.3f ratio1call=%.3f ratiol1phys=%.3f\n",
+	       BENCH_SIZE, rounds, m[0], m[1], m[2], m[3], m[0] / m[2], m[1] / m[2], m[3] / m[2]);
 out:
 	if (memfd >= 0)
 		close(memfd);
