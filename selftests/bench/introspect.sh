@@ -14,7 +14,7 @@
 #     nestorctl read does; one call of 64 segments; 64 calls by L1-physical
 #     address, which skips the table walks) against pread() of
 #     the same backing pages through the VMM's /proc/PID/mem, interleaved
-#     over R rounds (default 5), every read checked;
+#     over R rounds (default 15), every read checked;
 #   - the remote walk of a 1000-node list (the stand-in for ps of 1000
 #     processes: pid, comm, cred->uid per node) from nestorctl --remote in
 #     one netns to nestor-monitord in another, over a veth with netem delay
@@ -38,7 +38,7 @@ log() { echo "bench-introspect: $*" >&2; }
 die() { echo "bench-introspect: error: $*" >&2; exit 1; }
 usage() { sed -n '2,/^set /{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
 
-backends="svm" rounds=5 rrounds=3 delay=1ms build=1
+backends="svm" rounds=15 rrounds=3 delay=1ms build=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--backend) backends=$(tr ',' ' ' <<<"${2:?--backend needs a list}"); shift ;;
@@ -142,7 +142,7 @@ for be in $backends; do
 		echo
 		echo "$be ($hb):$( ((rc == 0)) || echo " SOME RUNS FAILED, see $r")"
 		if [[ -n $speed ]]; then
-			echo "  remote walk of $(field remote-summary nodes "$r") nodes (stand-in for ps of 1000 processes), veth + netem $(field remote-summary delay "$r") each way, ping RTT $(field remote-summary rtt_ms "$r") ms, median of $(field remote-summary rounds "$r") runs each:"
+			echo "  remote walk of $(field remote-summary nodes "$r") nodes (stand-in for ps of 1000 processes), veth + netem $(field remote-summary delay "$r") each way, ping RTT min/avg $(field remote-summary rtt_min_avg_ms "$r") ms, median of $(field remote-summary rounds "$r") runs each:"
 			printf '    %-10s %8s round trips %12s us %8s rx packets\n' batched "$rt_b" "$us_b" "$(field remote-summary batched_rx "$r")"
 			printf '    %-10s %8s round trips %12s us %8s rx packets\n' per-datum "$rt_p" "$us_p" "$(field remote-summary perdatum_rx "$r")"
 			echo "    per-datum: $(awk -v u="$us_p" -v n="$rt_p" 'BEGIN { printf (n > 0) ? "%.2f" : "?", u / n / 1000 }') ms per verified round trip"
@@ -156,6 +156,7 @@ for be in $backends; do
 			echo "    nestor READ, 1 call of 64 x 1 MiB: $(field read-summary nestor1call_mbps "$r") MB/s"
 			echo "    nestor READ by L1-physical, 64 x 1 MiB: $(field read-summary l1phys_mbps "$r") MB/s (no table walks)"
 			echo "    pread /proc/PID/mem, 1 MiB:       $(field read-summary pread_mbps "$r") MB/s"
+			echo "    best round: nestor $(field read-summary best_nestor "$r"), one call $(field read-summary best_nestor1call "$r"), L1-physical $(field read-summary best_l1phys "$r"), pread $(field read-summary best_pread "$r") MB/s; nestor/pread $(field read-summary best_ratio "$r")"
 			echo "    ratio nestor/pread $ratio ($(goal "$ratio" 0.5) for >= 0.5); one call: $(field read-summary ratio1call "$r"); by L1-physical: $(field read-summary ratiol1phys "$r")"
 		else
 			echo "  read: no figures"
