@@ -27,6 +27,12 @@
  * (a guest write, which L0 sees as its shadowed page changes): the next
  * read shows the new page's data and the root generation moved.
  *
+ * `mem_l2 TIMEOUT --bench R [CMD]` (selftests/bench/introspect.sh) runs
+ * none of the checks above: with 64 MiB more mapped at V_BENCH, it times
+ * TRANSLATE calls, reads the 64 MiB with READ and with pread() of this
+ * process's /proc/PID/mem (R rounds, interleaved), then runs CMD with the
+ * 1000-node list in its environment for the remote benchmark.
+ *
  * Prints TAP; exit status 0 when every line is ok.
  */
 #ifndef _GNU_SOURCE
@@ -98,6 +104,17 @@
 #define X(i)		(V_LISTS + 0x3100 + (i) * 0x100)
 #define REMAP_PAGE	5	/* page of region 2 that L1 remaps */
 
+/*
+ * --bench only (selftests/bench/introspect.sh): 64 MiB more, L2-virtual
+ * V_BENCH (PDPT entry 1 of PML4[3]) -> L2-phys H by 2 MiB pages, nested
+ * 2 MiB pages -> L1-phys slot 3.  The host fills it; nothing else uses it.
+ */
+#define SLOT3		3
+#define BENCH_SIZE	(64 * SZ_1M)
+#define BENCH_L1PA	0x90000000ull
+#define BENCH_L2PA	0xd0000000ull
+#define V_BENCH		(VBASE + (1ull << 30))
+
 /* Slot 1: shared block and the L2 stack (identity, 2 MiB nested page). */
 #define SLOT1		1
 #define SLOT1_GPA	0x40000000ull
@@ -130,6 +147,7 @@ struct shared {
 	uint64_t l1_pml4_alias;		/* GVA of L1's PML4 (to copy) */
 	uint64_t pml4_gva, pml4_gpa, pdpt_gva, pdpt_gpa;
 	uint64_t pd_gva, pd_gpa, pt_gva, pt_gpa;
+	uint64_t pd2_gva, pd2_gpa;	/* --bench: maps V_BENCH; else 0 */
 	/* the remap: L1 writes this entry of its nested tables */
 	uint64_t remap_entry_gva, remap_entry_val;
 	/* results */
@@ -166,6 +184,14 @@ static void __attribute__((__noinline__, __used__)) l2_main(struct shared *sh)
 	pd[3] = G_GPA | P_P | P_RW | P_PS;
 	for (i = 0; i < R2_PAGES; i++)
 		pt[i] = (E_GPA + perm(i) * SZ_4K) | P_P | P_RW;
+	if (sh->pd2_gpa) {
+		uint64_t *pd2 = (void *)sh->pd2_gva;
+
+		for (i = 0; i < 512; i++)
+			pd2[i] = i < BENCH_SIZE / SZ_2M ?
+				 (BENCH_L2PA + i * SZ_2M) | P_P | P_RW | P_PS : 0;
+		pdpt[1] = sh->pd2_gpa | P_P | P_RW;
+	}
 	asm volatile("mov %0, %%cr3" : : "r"(sh->pml4_gpa) : "memory");
 
 	for (va = V_R1; va < V_LISTS; va += 8)
@@ -374,6 +400,7 @@ struct test {
 	uint32_t vm_id;
 	uint64_t root_gen;
 	uint64_t remap_entry_gpa;
+	bool bench;
 };
 
 static int run_to(struct test *t, int want)
@@ -450,6 +477,11 @@ static void setup(struct test *t)
 	TABLE_PAGE(pdpt);
 	TABLE_PAGE(pd);
 	TABLE_PAGE(pt);
+	if (t->bench) {
+		TABLE_PAGE(pd2);
+		vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, BENCH_L1PA, SLOT3,
+					    BENCH_SIZE / SZ_4K, 0);
+	}
 	virt_pg_map(vm, ALIAS_L1_PML4, vm->pgd);
 	sh->l1_pml4_alias = ALIAS_L1_PML4;
 
@@ -462,6 +494,14 @@ static void setup(struct test *t)
 		nmap(vm, root, E_GPA + j * SZ_4K, D_R2 + (R2_PAGES - 1 - j) * SZ_4K, SZ_4K,
 		     PG_LEVEL_4K);
 	nmap(vm, root, G_GPA, D_R3, SZ_2M, PG_LEVEL_4K);
+	if (t->bench) {
+		nmap(vm, root, BENCH_L2PA, BENCH_L1PA, BENCH_SIZE, PG_LEVEL_2M);
+		/* Faults every backing page in before anything is timed. */
+		uint64_t *h = addr_gpa2hva(vm, BENCH_L1PA);
+
+		for (uint64_t o = 0; o < BENCH_SIZE; o += 8)
+			h[o / 8] = pattern(V_BENCH + o);
+	}
 	TEST_ASSERT(memslot2region(vm, 0)->region.memory_size == slot0_size,
 		    "memslot 0 grew");
 
@@ -1218,16 +1258,239 @@ static void expiry_param(const char *val, char *saved, size_t len)
 	}
 }
 
+/* ---- --bench: the figures of selftests/bench/introspect.sh ---- */
+
+/* nestorctl read's largest length (READ_MAX): the tool's chunk. */
+#define BENCH_CHUNK	SZ_1M
+#define BENCH_CHUNKS	(BENCH_SIZE / BENCH_CHUNK)
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * The 64 MiB by L2-virtual address, in 1 MiB segments: one READ call per
+ * segment (what nestorctl read does), or all 64 in one call.  @l1phys: by
+ * L1-physical address instead, no table walk (what the walks cost).
+ */
+static int bench_nestor_read(struct test *t, uint8_t *dst, bool one_call, bool l1phys)
+{
+	struct nestor_mem_seg s[BENCH_CHUNKS];
+	int per = one_call ? BENCH_CHUNKS : 1;
+	struct nestor_mem_read r;
+
+	memset(s, 0, sizeof(s));
+	for (int i = 0; i < BENCH_CHUNKS; i++) {
+		s[i].space = l1phys ? NESTOR_SPACE_L1_PHYS : NESTOR_SPACE_L2_VIRT;
+		s[i].addr = (l1phys ? BENCH_L1PA : V_BENCH) + i * BENCH_CHUNK;
+		s[i].len = BENCH_CHUNK;
+		s[i].buf = (uintptr_t)(dst + i * BENCH_CHUNK);
+	}
+	for (int c = 0; c < BENCH_CHUNKS; c += per) {
+		memset(&r, 0, sizeof(r));
+		target(t, &r.target);
+		r.nr_segs = per;
+		r.seg_size = sizeof(s[0]);
+		r.segs = (uintptr_t)&s[c];
+		if (ioctl(t->fd, NESTOR_IOC_READ, &r))
+			return errno;
+		if (r.nr_ok != (uint32_t)per)
+			return EIO;
+	}
+	return 0;
+}
+
+/* The same backing pages through the VMM's /proc/PID/mem (we are the VMM). */
+static int bench_pread(int memfd, uint64_t hva, uint8_t *dst)
+{
+	for (uint64_t o = 0; o < BENCH_SIZE; o += BENCH_CHUNK) {
+		ssize_t n = pread(memfd, dst + o, BENCH_CHUNK, hva + o);
+
+		if (n != (ssize_t)BENCH_CHUNK)
+			return n < 0 ? errno : EIO;
+	}
+	return 0;
+}
+
+/*
+ * Four ways to read the 64 MiB, interleaved with the order rotated each
+ * round; every read is checked against the pattern the host wrote.
+ */
+static void bench_read(struct test *t, int rounds)
+{
+	enum { NK = 4, PREAD = 2 };
+	static const char *const name[NK] = { "nestor", "nestor-1call", "pread", "nestor-l1phys" };
+	uint8_t *dst = malloc(BENCH_SIZE), *ref = malloc(BENCH_SIZE);
+	uint64_t hva = (uintptr_t)addr_gpa2hva(t->vm, BENCH_L1PA);
+	double *mbps = calloc(NK * rounds, sizeof(double)), m[NK];
+	int memfd, err[NK] = { 0 }, bad[NK] = { 0 };
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", getpid());
+	memfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!tap(dst && ref && mbps && memfd >= 0, "bench: open %s, buffers", path))
+		goto out;
+	for (uint64_t o = 0; o < BENCH_SIZE; o += 8)
+		*(uint64_t *)(ref + o) = pattern(V_BENCH + o);
+	for (int r = 0; r < rounds; r++) {
+		for (int j = 0; j < NK; j++) {
+			int k = (r + j) % NK, e;
+			double t0, dt;
+
+			/* Faults the destination in, outside the timing. */
+			memset(dst, 0, BENCH_SIZE);
+			t0 = now_s();
+			e = k == PREAD ? bench_pread(memfd, hva, dst) :
+					 bench_nestor_read(t, dst, k == 1, k == 3);
+			dt = now_s() - t0;
+			if (e)
+				err[k] = e;
+			else if (memcmp(dst, ref, BENCH_SIZE))
+				bad[k]++;
+			mbps[k * rounds + r] = BENCH_SIZE / 1e6 / dt;
+			printf("# introbench read config=%s round=%d s=%.6f mbps=%.1f\n",
+			       name[k], r, dt, mbps[k * rounds + r]);
+		}
+	}
+	if (!tap(!err[0] && !bad[0], "bench: nestor READ, 64 calls of 1 MiB (L2-virtual), reads the 64 MiB as written"))
+		diag("  error %s, %d bad rounds", strerror(err[0]), bad[0]);
+	if (!tap(!err[1] && !bad[1], "bench: nestor READ, one call of 64 x 1 MiB, reads the 64 MiB as written"))
+		diag("  error %s, %d bad rounds", strerror(err[1]), bad[1]);
+	if (!tap(!err[2] && !bad[2], "bench: pread of %s, 1 MiB at a time, reads the same 64 MiB", path))
+		diag("  error %s, %d bad rounds", strerror(err[2]), bad[2]);
+	if (!tap(!err[3] && !bad[3], "bench: nestor READ by L1-physical address, 64 calls of 1 MiB, reads the same 64 MiB"))
+		diag("  error %s, %d bad rounds", strerror(err[3]), bad[3]);
+	/* median() sorts: the best round is the last */
+	for (int k = 0; k < NK; k++)
+		m[k] = median(mbps + k * rounds, rounds);
+	printf("# introbench read-summary bytes=%llu rounds=%d nestor_mbps=%.1f nestor1call_mbps=%.1f pread_mbps=%.1f l1phys_mbps=%.1f ratio=%.3f ratio1call=%.3f ratiol1phys=%.3f best_nestor=%.1f best_nestor1call=%.1f best_pread=%.1f best_l1phys=%.1f best_ratio=%.3f\n",
+	       BENCH_SIZE, rounds, m[0], m[1], m[2], m[3], m[0] / m[2], m[1] / m[2], m[3] / m[2],
+	       mbps[rounds - 1], mbps[2 * rounds - 1], mbps[3 * rounds - 1], mbps[4 * rounds - 1],
+	       mbps[rounds - 1] / mbps[3 * rounds - 1]);
+out:
+	if (memfd >= 0)
+		close(memfd);
+	free(dst);
+	free(ref);
+	free(mbps);
+}
+
+/*
+ * TRANSLATE of L2-virtual addresses, one call each (nestor keeps no
+ * translation cache: every call walks L2's tables and L1's nested tables):
+ * 16384 addresses, one per 4 KiB of the 64 MiB region (2 MiB pages in both
+ * stages: 3 + 3 levels), and as many over the 32 permuted 4 KiB pages of
+ * region 2 (4 KiB pages in both: 4 + 4 levels).  Each result is checked.
+ */
+static void bench_translate(struct test *t, int rounds)
+{
+	enum { NX = BENCH_SIZE / SZ_4K };
+	static const char *const name[2] = { "2M/2M", "4K/4K" };
+	double *rate = calloc(2 * rounds, sizeof(double));
+	uint64_t wrong[2] = { 0, 0 };
+	struct nestor_translate x;
+
+	if (!rate)
+		return;
+	for (int r = 0; r < rounds; r++) {
+		for (int j = 0; j < 2; j++) {
+			int k = (r + j) % 2;
+			double t0, dt;
+
+			t0 = now_s();
+			for (uint64_t i = 0; i < NX; i++) {
+				uint64_t in = (i * 8) % SZ_4K, va, want;
+
+				if (k == 0) {
+					va = V_BENCH + i * SZ_4K + in;
+					want = BENCH_L1PA + i * SZ_4K + in;
+				} else {
+					va = V_R2 + (i % R2_PAGES) * SZ_4K + in;
+					want = D_R2 + (R2_PAGES - 1 - perm(i % R2_PAGES)) * SZ_4K + in;
+				}
+				if (xlate(t, NESTOR_SPACE_L2_VIRT, va, 0, 0, &x) || x.status ||
+				    x.l1_phys != want)
+					wrong[k]++;
+			}
+			dt = now_s() - t0;
+			rate[k * rounds + r] = NX / dt;
+			printf("# introbench translate pages=%s round=%d n=%d s=%.6f per_s=%.0f\n",
+			       name[k], r, NX, dt, NX / dt);
+		}
+	}
+	for (int k = 0; k < 2; k++)
+		if (!tap(!wrong[k], "bench: %d x %d translations (%s), every one right", rounds, NX, name[k]))
+			diag("  %llu wrong", (unsigned long long)wrong[k]);
+	printf("# introbench translate-summary n=%d rounds=%d per_s_2m=%.0f per_s_4k=%.0f cache=none\n",
+	       NX, rounds, median(rate, rounds), median(rate + rounds, rounds));
+	free(rate);
+}
+
+/*
+ * The remote part runs in a script (netns, veth, netem, monitord, nestorctl
+ * --remote): it gets this L2 and the 1000-node list in its environment.
+ */
+static void bench_remote(struct test *t, const char *cmd)
+{
+	const char *keyf = "/tmp/mem_l2-monitor.key";
+	char v[64];
+	FILE *f;
+	int rc, err;
+
+	err = add_monitor_key(t);
+	if (!tap(!err || err == EEXIST, "bench: monitor key added"))
+		return;
+	f = fopen(keyf, "w");
+	for (int i = 0; f && i < 32; i++)
+		fprintf(f, "%02x", mon_key[i]);
+	if (!tap(f && !fclose(f), "bench: monitor key file written"))
+		return;
+	snprintf(v, sizeof(v), "l2:%u", t->l2_id);
+	setenv("NESTOR_BENCH_L2", v, 1);
+	snprintf(v, sizeof(v), "%#llx", (unsigned long long)HEAD1);
+	setenv("NESTOR_BENCH_HEAD", v, 1);
+	snprintf(v, sizeof(v), "%u", MON_KEY_ID);
+	setenv("NESTOR_BENCH_KEY_ID", v, 1);
+	setenv("NESTOR_BENCH_KEY_FILE", keyf, 1);
+	snprintf(v, sizeof(v), "%d", NODES);
+	setenv("NESTOR_BENCH_NODES", v, 1);
+	/* what ps reads of a task: pid, comm, cred->uid */
+	snprintf(v, sizeof(v), "--link-offset %d --field %d:4 --field %d:16 --field %d:4:%d",
+		 NODE_LINK, NODE_ID, NODE_NAME, NODE_CRED, CRED_UID);
+	setenv("NESTOR_BENCH_WALK", v, 1);
+	fflush(stdout);
+	rc = system(cmd);
+	if (!tap(rc == 0, "bench: %s exited 0", cmd))
+		diag("  status %#x", rc);
+}
+
 int main(int argc, char *argv[])
 {
 	char expiry[32] = "";
 	struct test t = { .fd = -1 };
 	double t0 = now_s();
+	const char *bench_cmd = NULL;
+	int bench_rounds = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	tap_guard_process();
 	alarm(argc > 1 ? atoi(argv[1]) : 300);
 	printf("# mem_l2: introspection of one L2 under a selftest L1\n");
+	/* mem_l2 TIMEOUT --bench ROUNDS [CMD] */
+	if (argc > 3 && !strcmp(argv[2], "--bench")) {
+		t.bench = true;
+		bench_rounds = atoi(argv[3]) > 0 ? atoi(argv[3]) : 5;
+		bench_cmd = argc > 4 ? argv[4] : NULL;
+	}
 
 	if (kvm_cpu_has(X86_FEATURE_SVM))
 		t.be = BE_SVM;
@@ -1253,6 +1516,15 @@ int main(int argc, char *argv[])
 	}
 	if (find_l2(&t))
 		goto out;
+	if (t.bench) {
+		/* The remote runs take minutes with L2 parked. */
+		expiry_param("3600000", NULL, 0);
+		bench_translate(&t, bench_rounds);
+		bench_read(&t, bench_rounds);
+		if (bench_cmd)
+			bench_remote(&t, bench_cmd);
+		goto out;
+	}
 	check_translate(&t);
 	check_read(&t);
 	check_walk(&t);
