@@ -465,7 +465,9 @@ static u64 bytes_to_end(u64 addr, u64 size)
 
 /*
  * @addr of @space to an L1 address and how many bytes from there on are
- * contiguous in L1 (at least up to the end of the L1 page).
+ * contiguous in L1: to the end of the smaller of the two pages that map
+ * it, so a 2 MiB page in both stages is walked once, not once per 4 KiB
+ * (mem_read() still copies one L1 page at a time).
  */
 static int resolve(struct mem_call *c, u32 space, u64 addr, u64 *l1,
 		   u64 *run)
@@ -498,7 +500,6 @@ static int resolve(struct mem_call *c, u32 space, u64 addr, u64 *l1,
 	if (st)
 		return st;
 	n = min(n, bytes_to_end(l2pa, w2.size));
-	n = min(n, (u64)PAGE_SIZE - offset_in_page(w2.out));
 	if (space == NESTOR_SPACE_L2_VIRT || c->tdp) {
 		t->start = addr;
 		t->end = addr + n < addr ? U64_MAX : addr + n;
