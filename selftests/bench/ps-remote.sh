@@ -78,7 +78,8 @@ build_payload() {
 	cp /usr/sbin/ip /usr/sbin/tc "$p/bin/"
 	step "build the realistic scenario" "$REPO/selftests/realistic/build.sh" "$p"
 	command -v jq >/dev/null && cp "$(command -v jq)" "$p/bin/"
-	bundle_libs "$p" "$rootfs"
+	# (as in check.sh, where errexit is off: ldd fails on some bundled files)
+	step "bundle the shared libraries" bundle_libs "$p" "$rootfs"
 	step "pack the L0 initramfs" "$H/mkinitramfs.sh" "$B/ps-remote.initrd" \
 		--kver "$KVER" --payload "$p" --rootfs "$rootfs" --modules "veth sch_netem"
 }
