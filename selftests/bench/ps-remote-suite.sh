@@ -181,7 +181,7 @@ while [ $r -le "$ROUNDS" ]; do
 			same=1
 		fi
 		note "$m round $r differs from batched round 1:"
-		diff "$W/out.batched.1" "$f" | grep '^[<>]' | head -n 10 | sed 's/^/#   /'
+		diff -u "$W/out.batched.1" "$f" | grep '^[-+][^-+]' | head -n 10 | sed 's/^/#   /'
 	done
 	nokw "$W/out.batched.$r" >"$W/stable.b"
 	nokw "$W/out.per-datum.$r" >"$W/stable.p"
