@@ -100,13 +100,17 @@ if [[ $be == vmx ]]; then
 fi
 
 r=$B/ps-remote-$be.results
+# L1 (896 MB with its 384 MB L2) plus L0's unpacked payload; Bochs takes
+# at most 2048 MB.
+l0mem=3072
+[[ $hb != vmx ]] || l0mem=2048
 start=$SECONDS
 log "booting L0 ($hb): $sleepers sleepers in a ${l2mem} MB L2, $rounds rounds, netem $delay each way"
 rc=0
 # idle_expiry_ms: L2's context must outlive any pause of a loaded host
 # during the minutes of per-datum runs (its id is what the client names).
 "$H/boot-l0.sh" --backend "$hb" --initrd "$B/ps-remote.initrd" --results "$r" \
-	--console "$B/ps-remote-$be.console" --timeout 5400 --mem 3072 \
+	--console "$B/ps-remote-$be.console" --timeout 5400 --mem $l0mem \
 	--append "nestor.psb_sleepers=$sleepers nestor.psb_l2mem=$l2mem nestor.psb_rounds=$rounds nestor.psb_delay=$delay nestor.idle_expiry_ms=60000" \
 	>>"$BLOG" 2>&1 || rc=$?
 log "boot-l0.sh exit $rc after $((SECONDS - start)) s"
