@@ -58,6 +58,10 @@ extern const struct nestor_arch_ops *nestor_arch;
 /* BTF layout checks (layout.c). */
 int nestor_layout_member_offset(const char *module, const char *struct_name,
 				const char *member, u32 *offset_bytes);
+/* The same, refusing a member whose type is not @type_name ("u64"...). */
+int nestor_layout_member_typed(const char *module, const char *struct_name,
+			       const char *member, const char *type_name,
+			       u32 *offset_bytes);
 int nestor_layout_check_func(const char *module, const char *func,
 			     const char *ret_name, int nr_params,
 			     const char *const *param_names);
