@@ -8,7 +8,8 @@
 # Environment: NESTOR_CACHE, NESTOR_BUILD (see the Makefile);
 # NESTOR_CHECK_ONLY="unit build svm-minimal ..." runs only the named stages
 # (svm-capture: the packet capture suite; svm-realistic: all its boots,
-# svm-realistic-2: the second); NESTOR_SERIAL=1 runs the emulator lanes one
+# svm-realistic-2: the second; svm-realistic-capture: capture around a real
+# L1 VM); NESTOR_SERIAL=1 runs the emulator lanes one
 # after the other.
 set -uo pipefail
 
@@ -150,7 +151,7 @@ make_payload() {
 		"$HERE/realistic/build.sh" "$p" >&2 || return 1
 		cp "$HERE"/realistic/*.sh "$p/bin/" 2>/dev/null
 	fi
-	if [[ $name == capture* ]]; then
+	if [[ $name == *capture* ]]; then
 		"$HERE/capture/build.sh" "$p" "$rootfs" >&2 || return 1
 	fi
 	command -v jq >/dev/null && cp "$(command -v jq)" "$p/bin/"
@@ -210,7 +211,7 @@ if want svm-minimal || want vmx-minimal; then
 		"$HERE/nested/identity.sh" \
 		2>"$R/payload-minimal.log" || log "minimal payload failed"
 fi
-if want svm-realistic || want vmx-realistic || [[ ${NESTOR_CHECK_ONLY:-} == *-realistic-* ]]; then
+if want svm-realistic || want vmx-realistic || [[ ${NESTOR_CHECK_ONLY:-} == *-realistic-[0-9]* ]]; then
 	make_payload realistic "$HERE/realistic/suite-registry.sh" "$HERE/realistic/suite-ps.sh" \
 		"$HERE/realistic/suite-identity.sh" "$HERE/realistic/suite-console.sh" \
 		2>"$R/payload-realistic.log" || log "realistic payload failed"
@@ -221,6 +222,13 @@ fi
 if want svm-capture; then
 	make_payload capture "$HERE/capture/suite.sh" \
 		2>"$R/payload-capture.log" || log "capture payload failed"
+fi
+
+# Capture around a real L1 VM: the realistic chain with L1 on a tap, and
+# the capture payload's tshark and tun.
+if want svm-realistic-capture; then
+	make_payload realistic-capture "$HERE/realistic/suite-capture.sh" \
+		2>"$R/payload-realistic-capture.log" || log "realistic-capture payload failed"
 fi
 
 # The realistic payload is booted once per group of suites (nestor.suites),
@@ -244,6 +252,7 @@ lane_a() {
 	run_stage svm-capture boot_stage svm-capture svm capture 900
 	realistic_stage svm 0 900
 	realistic_stage svm 1 900
+	run_stage svm-realistic-capture boot_stage svm-realistic-capture svm realistic-capture 600
 	realistic_stage vmx 1 1200
 }
 lane_b() {
