@@ -43,16 +43,54 @@ note() { echo "# $*"; echo "realistic-capture: $*" >&2; }
 rest_fail() { while [ $n -lt $PLAN ]; do tap fail "not run: $1"; done; }
 finish() { stop_l1 60; exit $((failed != 0)); }
 
-# count FILE DISPLAY_FILTER: packets tshark finds
-count() { tshark -r "$1" -Y "$2" -T fields -e frame.number 2>/dev/null | wc -l | tr -d ' '; }
-# fields FILE FILTER FIELD...: sorted unique values, one line per packet
-fields() {
-	_f=$1 _y=$2
-	shift 2
+# tshark is slow to start (about 30 s an invocation in Bochs): one pass
+# per capture file writes a table, FILE.tab, a header of field names, then
+# one line per frame, fields separated by "|", occurrences by ";".
+FIELDS="frame.interface_name frame.interface_description
+	frame.packet_flags_direction frame.comment eth.src eth.dst arp.opcode
+	arp.src.proto_ipv4 arp.dst.proto_ipv4 arp.src.hw_mac ip.src ip.dst ip.ttl
+	icmp.type icmp.ident icmp.seq _ws.expert.severity"
+table() { # table FILE: writes FILE.tab
 	_e=
-	for _x in "$@"; do _e="$_e -e $_x"; done
+	for _x in $FIELDS; do _e="$_e -e $_x"; done
 	# shellcheck disable=SC2086
-	tshark -r "$_f" -Y "$_y" -T fields -E separator=, $_e 2>/dev/null | sort -u | tr '\n' ' ' | sed 's/ $//'
+	tshark -r "$1" -T fields -E header=y -E separator='|' -E occurrence=a \
+		-E aggregator=';' $_e >"$1.tab" 2>"$1.tab.err" && [ -s "$1.tab" ]
+}
+# The awk side: v("field") (its first occurrence), and the predicates the
+# checks are written in.
+AWK_LIB='
+function v(n,    x) { x = $(col[n]); sub(/;.*/, "", x); return x }
+function dir(    x, d) { # epb_flags direction bits (tshark prints 0x...)
+	x = tolower(v("frame.packet_flags_direction"))
+	d = index("0123456789abcdef", substr(x, length(x), 1)) - 1
+	return d % 4
+}
+function to() { return v("frame.interface_description") ~ /point=to-l1( |$)/ }
+function from() { return v("frame.interface_description") ~ /point=from-l1( |$)/ }
+function req() { return v("icmp.type") == "8" && v("ip.src") == "10.1.0.1" && v("ip.dst") == "10.2.0.2" }
+function rep() { return v("icmp.type") == "0" && v("ip.src") == "10.2.0.2" && v("ip.dst") == "10.1.0.1" }
+function icmp() { return v("icmp.type") != "" }
+function arp() { return v("arp.opcode") != "" }
+function bad(    a, i, k) { # an expert item of severity error (PI_ERROR)
+	k = split($(col["_ws.expert.severity"]), a, ";")
+	for (i = 1; i <= k; i++)
+		if (a[i] + 0 >= 8388608)
+			return 1
+	return 0
+}
+NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+'
+# count TAB CONDITION: frames for which the awk CONDITION holds
+count() {
+	awk -F'|' -v mac="$RL_NET_L1_MAC" -v l1="$RL_NET_L1" -v vm="${vm:-}" \
+		"$AWK_LIB ($2) { k++ } END { print k + 0 }" "$1"
+}
+# vals TAB CONDITION EXPR: the values of the awk EXPR over those frames,
+# sorted, unique, on one line
+vals() {
+	awk -F'|' -v mac="$RL_NET_L1_MAC" -v l1="$RL_NET_L1" -v vm="${vm:-}" \
+		"$AWK_LIB ($2) { print $3 }" "$1" | sort -u | tr '\n' ' ' | sed 's/ $//'
 }
 # capture NAME ARGS...: nestorctl capture in the background; CAP=pid
 capture() {
@@ -128,8 +166,10 @@ nj_snap "$T/list" && vm=$(nj_jq -r --argjson p "$RL_L1_PID" '.vms[] | select(.pi
 note "L1 is VM ${vm:-?} in nestor's registry"
 
 # --- 4-19: capture while L0 pings L2
-# Forget L1's MAC, so that ARP crosses the tap inside the capture.
+# L0 and L1 forget each other's MAC, so that ARP crosses the tap inside
+# the capture.
 ip neigh flush dev "$RL_NET_TAP" >/dev/null 2>&1
+l1_cmd "ip neigh flush dev eth0" >/dev/null 2>&1
 f=$T/l1.pcapng
 capture l1 "pid:$RL_L1_PID" -m "7:10.2.0.2" -w "$f"
 check "nestorctl capture pid:$RL_L1_PID (L1's QEMU) starts" [ $? = 0 ]
@@ -143,46 +183,40 @@ sleep 0.5
 stop_capture l1
 check "nestorctl capture exits 0 on SIGINT" [ "$CAP_RC" = 0 ]
 
-tshark -r "$f" >"$T/l1.txt" 2>"$T/tshark.err"
-check "tshark reads the pcapng" [ $? = 0 -a -s "$T/l1.txt" ]
-sed 's/^/# /' "$T/l1.txt" | head -n 30
-[ -s "$T/l1.txt" ] || sed 's/^/# /' "$T/tshark.err"
-tshark -r "$f" -T fields -e frame.number -e frame.interface_description -e frame.comment 2>/dev/null | sed 's/^/# /'
-bad=$(count "$f" '_ws.malformed || _ws.expert.severity==error')
-eq "every frame is well-formed (tshark: no malformed or bogus field)" "$bad" 0
-[ "$bad" = 0 ] || tshark -r "$f" -x -Y '_ws.malformed || _ws.expert.severity==error' 2>/dev/null | sed 's/^/# /'
+table "$f"
+check "tshark reads the pcapng" [ $? = 0 ]
+sed 's/^/# /' "$f.tab" | head -n 40
+sed 's/^/# /' "$f.tab.err"
+t=$f.tab
+eq "every frame is well-formed (no tshark expert item of severity error)" "$(count "$t" 'bad()')" 0
 eq "interfaces: L1's tap, before and after L1" \
-	"$(fields "$f" frame "frame.interface_name" "frame.interface_description" | sed 's/ binding=[0-9]*//g; s/ ifindex=[0-9]*//g; s/ vm=[0-9]*//g')" \
+	"$(vals "$t" 1 'v("frame.interface_name") "," v("frame.interface_description")' | sed 's/ binding=[0-9]*//g; s/ ifindex=[0-9]*//g; s/ vm=[0-9]*//g')" \
 	"$RL_NET_TAP,nestor point=from-l1 pid=$RL_L1_PID $RL_NET_TAP,nestor point=to-l1 pid=$RL_L1_PID"
-req='icmp.type==8 && ip.src==10.1.0.1 && ip.dst==10.2.0.2'
-rep='icmp.type==0 && ip.src==10.2.0.2 && ip.dst==10.1.0.1'
-to='frame.interface_description contains "point=to-l1"'
-from='frame.interface_description contains "point=from-l1"'
-eq "echo requests before L1 (to-l1, outbound)" \
-	"$(count "$f" "$req && $to && frame.packet_flags_direction==2")" 3
-eq "echo replies after L1 (from-l1, inbound)" \
-	"$(count "$f" "$rep && $from && frame.packet_flags_direction==1")" 3
-eq "no request at from-l1, no reply at to-l1" \
-	"$(count "$f" "($req && $from) || ($rep && $to)")" 0
+eq "echo requests before L1 (to-l1, outbound)" "$(count "$t" 'req() && to() && dir() == 2')" 3
+eq "echo replies after L1 (from-l1, inbound)" "$(count "$t" 'rep() && from() && dir() == 1')" 3
+eq "no request at from-l1, no reply at to-l1" "$(count "$t" '(req() && from()) || (rep() && to())')" 0
 eq "the replies answer the captured requests (icmp id/seq)" \
-	"$(fields "$f" "$rep" icmp.ident icmp.seq)" "$(fields "$f" "$req" icmp.ident icmp.seq)"
+	"$(vals "$t" 'rep()' 'v("icmp.ident") "," v("icmp.seq")')" \
+	"$(vals "$t" 'req()' 'v("icmp.ident") "," v("icmp.seq")')"
 eq "requests go to L1's NIC, replies come from it (MAC, TTL)" \
-	"$(fields "$f" "$req" eth.dst ip.ttl) $(fields "$f" "$rep" eth.src ip.ttl)" \
+	"$(vals "$t" 'req()' 'v("eth.dst") "," v("ip.ttl")') $(vals "$t" 'rep()' 'v("eth.src") "," v("ip.ttl")')" \
 	"$RL_NET_L1_MAC,64 $RL_NET_L1_MAC,63"
 eq "every to-l1 frame outbound, every from-l1 frame inbound" \
-	"$(count "$f" "($to && frame.packet_flags_direction!=2) || ($from && frame.packet_flags_direction!=1)")" 0
-# L0 may ask more than once when L1 is slow to answer.
-a1=$(count "$f" "arp.opcode==1 && arp.dst.proto_ipv4==$RL_NET_L1 && $to")
-a2=$(count "$f" "arp.opcode==2 && arp.src.proto_ipv4==$RL_NET_L1 && arp.src.hw_mac==$RL_NET_L1_MAC && $from")
-check "ARP for L1's address: request before L1, L1's reply after ($a1/$a2)" [ "$a1" -ge 1 -a "$a2" -ge 1 ]
+	"$(count "$t" '(to() && dir() != 2) || (from() && dir() != 1) || (!to() && !from())')" 0
+# Both caches were flushed: whichever side asks first, the other answers
+# (and L0 may ask more than once when L1 is slow to answer).
+a1=$(count "$t" 'arp() && to() && v("arp.src.proto_ipv4") == "10.1.0.1" && v("arp.src.hw_mac") != mac')
+a2=$(count "$t" 'arp() && from() && v("arp.src.proto_ipv4") == l1 && v("arp.src.hw_mac") == mac')
+a3=$(count "$t" 'arp() && !((to() && v("arp.src.proto_ipv4") == "10.1.0.1") || (from() && v("arp.src.proto_ipv4") == l1))')
+check "ARP: L0's before L1, L1's after, nothing else ($a1/$a2/$a3)" [ "$a1" -ge 1 -a "$a2" -ge 1 -a "$a3" = 0 ]
 if [ -n "$vm" ] && [ "$vm" != null ]; then
 	eq "every packet carries L1's VM id ($vm) from the registry" \
-		"$(count "$f" "!(frame.comment matches \"vm=$vm( |\$)\")")" 0
+		"$(count "$t" 'v("frame.comment") !~ ("vm=" vm "( |$)")')" 0
 else
 	tap fail "every packet carries L1's VM id from the registry" "L1's QEMU (pid $RL_L1_PID) not in nestorctl list"
 fi
 eq "the ICMP to and from L2 carries L2 id 7 (-m 7:10.2.0.2), ARP none" \
-	"$(count "$f" "icmp && !(frame.comment contains \"l2=7\")")/$(count "$f" "arp && frame.comment contains \"l2=\"")" "0/0"
+	"$(count "$t" 'icmp() && v("frame.comment") !~ / l2=7( |$)/')/$(count "$t" 'arp() && v("frame.comment") ~ / l2=/')" "0/0"
 grep -q " 0 dropped .* 0 lost by the reader" "$T/l1.err"
 check "nothing dropped or lost" [ $? = 0 ]
 
@@ -194,7 +228,8 @@ capture drop "pid:$RL_L1_PID" -w "$f" icmp
 got=$(ping_l2 2 8)
 stop_capture drop
 eq "with forwarding off in L1: no reply" "${got:-0}" 0
+table "$f" || sed 's/^/# /' "$f.tab.err"
 eq "requests seen before L1 / after L1" \
-	"$(count "$f" "$req && $to")/$(count "$f" "icmp && $from")" "2/0"
+	"$(count "$f.tab" 'req() && to()')/$(count "$f.tab" 'icmp() && from()')" "2/0"
 
 finish
