@@ -8,9 +8,9 @@
 # Environment: NESTOR_CACHE, NESTOR_BUILD (see the Makefile);
 # NESTOR_CHECK_ONLY="unit build svm-minimal ..." runs only the named stages
 # (svm-capture: the packet capture suite; svm-realistic: all its boots,
-# svm-realistic-2: the second; svm-realistic-capture: capture around a real
-# L1 VM); NESTOR_SERIAL=1 runs the emulator lanes one
-# after the other.
+# svm-realistic-2: the second; svm-realistic-capture and
+# vmx-realistic-capture: capture around a real L1 VM); NESTOR_SERIAL=1
+# runs the emulator lanes one after the other.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -202,7 +202,8 @@ run_stage unit stage_unit
 run_stage build stage_build
 
 vmx_backend=$("$H/boot-l0.sh" --detect-vmx 2>/dev/null || echo vmx)
-[[ $vmx_backend == vmx ]] && { want vmx-minimal || want vmx-realistic || want_named vmx-soak; } &&
+[[ $vmx_backend == vmx ]] && { want vmx-minimal || want vmx-realistic ||
+	want vmx-realistic-capture || want_named vmx-soak; } &&
 	{ "$H/build-bochs.sh" >"$R/bochs-build.log" 2>&1 || log "Bochs build failed"; }
 
 if want svm-minimal || want vmx-minimal; then
@@ -226,7 +227,7 @@ fi
 
 # Capture around a real L1 VM: the realistic chain with L1 on a tap, and
 # the capture payload's tshark and tun.
-if want svm-realistic-capture; then
+if want svm-realistic-capture || want vmx-realistic-capture; then
 	make_payload realistic-capture "$HERE/realistic/suite-capture.sh" \
 		2>"$R/payload-realistic-capture.log" || log "realistic-capture payload failed"
 fi
@@ -258,6 +259,9 @@ lane_a() {
 lane_b() {
 	run_stage vmx-minimal boot_stage vmx-minimal "$vmx_backend" minimal 600
 	realistic_stage vmx 0 1200
+	# 247 s in Bochs (493 s with four emulators on two cores).
+	run_stage vmx-realistic-capture boot_stage vmx-realistic-capture "$vmx_backend" \
+		realistic-capture 900
 }
 if [[ -n ${NESTOR_SERIAL:-} ]]; then
 	lane_a
