@@ -253,11 +253,11 @@ lane_a() {
 	run_stage svm-capture boot_stage svm-capture svm capture 900
 	realistic_stage svm 0 900
 	run_stage svm-realistic-capture boot_stage svm-realistic-capture svm realistic-capture 600
-	realistic_stage vmx 1 1200
+	realistic_stage vmx 1 1500
 }
 lane_b() {
 	run_stage vmx-minimal boot_stage vmx-minimal "$vmx_backend" minimal 600
-	realistic_stage vmx 0 1200
+	realistic_stage vmx 0 1500
 	realistic_stage svm 1 900
 	# 247 s in Bochs (493 s with four emulators on two cores).
 	run_stage vmx-realistic-capture boot_stage vmx-realistic-capture "$vmx_backend" \
