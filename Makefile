@@ -5,8 +5,9 @@
 #   make                 module against KDIR, the tools, the L2 guest module
 #   make check           the whole test suite (emulated L0s: SVM and VMX)
 #   make demo [VMX=1]    a sandbox L0 running a real L1 and L2s
-#   make bench           the benchmarks (hook overhead, capture); figures go
-#                        to $(NESTOR_BUILD)/bench
+#   make bench           the benchmarks (hook overhead, capture, console,
+#                        introspection, remote ps); figures go to
+#                        $(NESTOR_BUILD)/bench
 #   make style | sparse  checkpatch --strict, sparse
 #   make install | clean
 
@@ -80,4 +81,5 @@ demo:
 bench:
 	selftests/bench/run.sh; rc=$$?; selftests/bench/capture.sh || rc=1; \
 		selftests/bench/console.sh || rc=1; \
-		selftests/bench/introspect.sh || rc=1; exit $$rc
+		selftests/bench/introspect.sh || rc=1; \
+		selftests/bench/ps-remote.sh || rc=1; exit $$rc
