@@ -185,6 +185,12 @@ static u32 skip_mods(const struct nestor_btf *btf, u32 id)
 int nestor_btf_member_offset(const struct nestor_btf *btf, u32 struct_id,
 			     const char *member, u32 *offset)
 {
+	return nestor_btf_member(btf, struct_id, member, offset, NULL);
+}
+
+int nestor_btf_member(const struct nestor_btf *btf, u32 struct_id,
+		      const char *member, u32 *offset, u32 *type_id)
+{
 	const struct btf_type *t = type_by_id(btf, struct_id);
 	const struct btf_member *m;
 	u32 i;
@@ -200,7 +206,12 @@ int nestor_btf_member_offset(const struct nestor_btf *btf, u32 struct_id,
 			continue;
 		if (bits % 8)
 			return -EINVAL;
+		/* A bitfield's type does not say how it is stored. */
+		if (type_id && KFLAG(t) && m->offset >> 24)
+			return -EINVAL;
 		*offset = bits / 8;
+		if (type_id)
+			*type_id = m->type;
 		return 0;
 	}
 	return -ENOENT;

@@ -40,6 +40,9 @@ u32 nestor_btf_find(const struct nestor_btf *btf, const char *name, u32 kind);
 /* Byte offset of @member in struct @struct_id; -ENOENT if absent. */
 int nestor_btf_member_offset(const struct nestor_btf *btf, u32 struct_id,
 			     const char *member, u32 *offset);
+/* The same, and the member's type id (for nestor_btf_describe()). */
+int nestor_btf_member(const struct nestor_btf *btf, u32 struct_id,
+		      const char *member, u32 *offset, u32 *type_id);
 /*
  * Describes a type as nestor's checks name it: "u32", "u64", "s32",
  * "bool", "void", "struct kvm_vcpu *", "void *"...  Typedefs and

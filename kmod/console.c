@@ -252,7 +252,7 @@ static enum nestor_claim_result console_handle(struct nestor_exit_ctx *ec,
 			rax = val;
 		nestor_reg_write(vcpu, VCPU_REGS_RAX, rax);
 	}
-	nestor_skip_instruction(vcpu);
+	nestor_skip_io_instruction(vcpu);
 	return NESTOR_COMPLETED;
 }
 

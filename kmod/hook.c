@@ -156,6 +156,17 @@ int nestor_skip_instruction(struct kvm_vcpu *vcpu)
 	return kvm_skip_emulated_instruction(vcpu);
 }
 
+int nestor_skip_io_instruction(struct kvm_vcpu *vcpu)
+{
+	/*
+	 * KVM's skip keeps its side effects either way (interrupt shadow
+	 * cleared, single-step trap); only how it finds the next RIP changes.
+	 */
+	if (nestor_arch->io_next_rip)
+		nestor_arch->io_next_rip(vcpu);
+	return kvm_skip_emulated_instruction(vcpu);
+}
+
 /* ---------------------------------------------------------------- */
 /* wrappers that ftrace jumps to                                      */
 /* ---------------------------------------------------------------- */

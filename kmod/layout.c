@@ -124,6 +124,39 @@ int nestor_layout_member_offset(const char *module, const char *struct_name,
 	return err;
 }
 
+int nestor_layout_member_typed(const char *module, const char *struct_name,
+			       const char *member, const char *type_name,
+			       u32 *offset_bytes)
+{
+	const struct nestor_btf *btf = btf_of(module);
+	char type[64];
+	u32 id, type_id;
+	int err;
+
+	if (!btf)
+		return -ENOENT;
+	id = nestor_btf_find(btf, struct_name, BTF_KIND_STRUCT);
+	if (!id) {
+		pr_err("nestor: %s: struct %s not found in BTF\n", module,
+		       struct_name);
+		return -ENOENT;
+	}
+	err = nestor_btf_member(btf, id, member, offset_bytes, &type_id);
+	if (err) {
+		pr_err("nestor: %s: struct %s has no usable member %s (%d)\n",
+		       module, struct_name, member, err);
+		return err;
+	}
+	err = nestor_btf_describe(btf, type_id, type, sizeof(type));
+	if (err || strcmp(type, type_name)) {
+		pr_err("nestor: %s: %s.%s is %s, expected %s\n", module,
+		       struct_name, member, err ? "unreadable" : type,
+		       type_name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int check_btf_signature(const struct nestor_btf *btf, u32 id,
 			       const char *what, const char *ret_name,
 			       int nr_params, const char *const *param_names)

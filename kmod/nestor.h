@@ -49,6 +49,12 @@ struct nestor_arch_ops {
 	u64 (*guest_cr3)(struct kvm_vcpu *vcpu);
 	/* L2's CPL, from vmcb02 / vmcs02 (an L2 exit being handled). */
 	int (*guest_cpl)(struct kvm_vcpu *vcpu);
+	/*
+	 * Optional, for a non-string IO exit about to be skipped: tell KVM
+	 * the next RIP when the exit reports it and KVM would otherwise
+	 * decode the instruction again to find it (SVM without NRIPS).
+	 */
+	void (*io_next_rip)(struct kvm_vcpu *vcpu);
 };
 
 extern const struct nestor_arch_ops nestor_vmx_ops;
@@ -58,6 +64,10 @@ extern const struct nestor_arch_ops *nestor_arch;
 /* BTF layout checks (layout.c). */
 int nestor_layout_member_offset(const char *module, const char *struct_name,
 				const char *member, u32 *offset_bytes);
+/* The same, refusing a member whose type is not @type_name ("u64"...). */
+int nestor_layout_member_typed(const char *module, const char *struct_name,
+			       const char *member, const char *type_name,
+			       u32 *offset_bytes);
 int nestor_layout_check_func(const char *module, const char *func,
 			     const char *ret_name, int nr_params,
 			     const char *const *param_names);
@@ -216,6 +226,8 @@ void nestor_claim_del(struct nestor_claim *claim);
 u64 nestor_reg_read(struct kvm_vcpu *vcpu, int reg);
 void nestor_reg_write(struct kvm_vcpu *vcpu, int reg, u64 val);
 int nestor_skip_instruction(struct kvm_vcpu *vcpu);
+/* The same for a non-string IN/OUT exit: cheaper where the exit says how. */
+int nestor_skip_io_instruction(struct kvm_vcpu *vcpu);
 
 /* ------------------------------------------------------------------ */
 /* services, user interfaces                                           */

@@ -10,6 +10,11 @@
 #include "nestor.h"
 
 static u32 svm_vmcb_offset;
+/*
+ * vcpu_svm.next_rip: when non-zero, KVM's __svm_skip_emulated_instruction()
+ * writes it to RIP instead of decoding the instruction (no NRIPS).
+ */
+static u32 svm_next_rip_offset;
 
 static struct vmcb *svm_vmcb(struct kvm_vcpu *vcpu)
 {
@@ -35,8 +40,12 @@ static int svm_init(void)
 		       off);
 		return -EINVAL;
 	}
-	return nestor_layout_member_offset("kvm_amd", "vcpu_svm", "vmcb",
-					   &svm_vmcb_offset);
+	err = nestor_layout_member_typed("kvm_amd", "vcpu_svm", "vmcb",
+					 "struct vmcb *", &svm_vmcb_offset);
+	if (err)
+		return err;
+	return nestor_layout_member_typed("kvm_amd", "vcpu_svm", "next_rip",
+					  "u64", &svm_next_rip_offset);
 }
 
 static u32 svm_exit_reason(struct kvm_vcpu *vcpu)
@@ -71,6 +80,28 @@ static int svm_guest_cpl(struct kvm_vcpu *vcpu)
 	return svm_vmcb(vcpu)->save.cpl;
 }
 
+/*
+ * For IOIO, EXITINFO2 is the RIP of the next instruction (AMD APM vol. 2,
+ * IOIO intercept), and KVM's own io_interception() hands it to the skip the
+ * same way.  Without NRIPS (TCG has none) KVM would otherwise walk L2's page
+ * tables, fetch and decode the IN/OUT again on every exit nestor completes.
+ * KVM zeroes svm->next_rip after every VMRUN, so the value set here serves
+ * this exit's skip only.
+ */
+static void svm_io_next_rip(struct kvm_vcpu *vcpu)
+{
+	struct vmcb *vmcb = svm_vmcb(vcpu);
+	u64 next = vmcb->control.exit_info_2;
+
+	if (vmcb->control.exit_code != SVM_EXIT_IOIO ||
+	    (vmcb->control.exit_info_1 & SVM_IOIO_STR_MASK))
+		return;
+	/* Not 1 to 15 bytes further (wrapped RIP?): let KVM decode. */
+	if (next - vmcb->save.rip - 1 >= 15)
+		return;
+	*(u64 *)((u8 *)vcpu + svm_next_rip_offset) = next;
+}
+
 const struct nestor_arch_ops nestor_svm_ops = {
 	.name = "svm",
 	.isa = NESTOR_BACKEND_SVM,
@@ -87,4 +118,5 @@ const struct nestor_arch_ops nestor_svm_ops = {
 	.exit_raw = svm_exit_raw,
 	.guest_cr3 = svm_guest_cr3,
 	.guest_cpl = svm_guest_cpl,
+	.io_next_rip = svm_io_next_rip,
 };

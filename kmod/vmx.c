@@ -103,4 +103,5 @@ const struct nestor_arch_ops nestor_vmx_ops = {
 	.exit_raw = vmx_exit_raw,
 	.guest_cr3 = vmx_guest_cr3,
 	.guest_cpl = vmx_guest_cpl,
+	/* No io_next_rip: KVM's skip reads the VM-exit instruction length. */
 };

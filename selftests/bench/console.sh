@@ -4,7 +4,9 @@
 #
 #   console.sh [--backend LIST] [--bytes N] [--keys K] [--no-build]
 #
-# One L0 boot per backend in LIST (comma-separated; default svm,vmx) runs
+# One L0 boot per backend in LIST (comma-separated; default svm,vmx; also
+# svm-icount: QEMU with -icount shift=0, whose clock counts emulated
+# instructions, so other jobs on the host do not move the figures) runs
 # `console_l2 -b N -k K` (selftests/nested/console_l2.c): a tiny L2 under the
 # selftest L1 writes N bytes (default 262144) of a known pattern to its UART
 # the way a polling driver does (LSR.THRE, then THR), first diverted to
@@ -46,7 +48,7 @@ while [ $# -gt 0 ]; do
 done
 [[ $bytes =~ ^[1-9][0-9]*$ && $keys =~ ^[0-9]+$ ]] || usage
 for be in $backends; do
-	case "$be" in svm|vmx) ;; *) usage ;; esac
+	case "$be" in svm|svm-icount|vmx) ;; *) usage ;; esac
 done
 
 mkdir -p "$B"
@@ -94,6 +96,18 @@ EOF
 		--kver "$KVER" --payload "$p" --rootfs "$rootfs"
 }
 
+# boot-l0.sh cannot pass QEMU options: for svm-icount a wrapper named
+# qemu-system-x86_64 that adds them goes first in its PATH (as in run.sh).
+icount_path() {
+	local real d=$B/icount-qemu
+	real=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 is not installed"
+	mkdir -p "$d"
+	printf '#!/bin/sh\n# Written by selftests/bench/console.sh for its svm-icount run.\nexec %q "$@" -icount shift=0\n' \
+		"$real" >"$d/qemu-system-x86_64"
+	chmod +x "$d/qemu-system-x86_64"
+	echo "$d:$PATH"
+}
+
 ((build)) && build_payload
 [[ -f $B/console.initrd ]] || die "$B/console.initrd is missing (run without --no-build)"
 vmx_backend=$("$H/boot-l0.sh" --detect-vmx 2>/dev/null || echo vmx)
@@ -105,13 +119,14 @@ fail=0
 	echo "L2 writes $bytes bytes polling LSR.THRE, diverted to nestor, then to L1 (same boot); $keys keystroke round trips"
 } >"$OUT"
 for be in $backends; do
-	hb=$be
+	hb=$be path=$PATH
 	[[ $be == vmx ]] && hb=$vmx_backend
+	[[ $be == svm-icount ]] && { hb=svm; path=$(icount_path) || exit 1; }
 	r=$B/console-$be.results
 	start=$SECONDS
 	log "booting L0 for $be ($hb)"
 	rc=0
-	"$H/boot-l0.sh" --backend "$hb" --initrd "$B/console.initrd" --results "$r" \
+	PATH=$path "$H/boot-l0.sh" --backend "$hb" --initrd "$B/console.initrd" --results "$r" \
 		--console "$B/console-$be.console" --timeout 3600 \
 		--append "nestor.bench_bytes=$bytes nestor.bench_keys=$keys" >>"$BLOG" 2>&1 || rc=$?
 	log "$be: boot-l0.sh exit $rc after $((SECONDS - start)) s"

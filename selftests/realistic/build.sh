@@ -150,7 +150,30 @@ if [ -n "${KDIR:-}" ] && make -C "$REPO/tools/guest" KDIR="$KDIR" >&2; then
 else
 	log "warning: tools/guest/nestor_ident.ko not built (KDIR=${KDIR:-unset}): L2 identity off"
 fi
-l2key=$(files_hash /bin/busybox "$HERE/l2-init" "$HERE/serial-poll.c" "$HERE/build.sh" $identko)
+# mods_into ROOT MODULE...: the modules and their dependencies into
+# ROOT/lib/modules/$kver, with the text modules.dep busybox modprobe reads.
+mods_into() {
+	local root=$1 m f rel
+	shift
+	mkdir -p "$root/lib/modules/$kver"
+	for m in "$@"; do
+		modprobe -d "$kroot" -S "$kver" --show-depends "$m" | while read -r kind path _; do
+			[ "$kind" = insmod ] || continue
+			rel=${path#"$moddir"/}
+			mkdir -p "$root/lib/modules/$kver/$(dirname "$rel")"
+			cp "$path" "$root/lib/modules/$kver/$rel"
+		done || die "module $m (or a dependency) not found for $kver"
+	done
+	for f in modules.order modules.builtin modules.builtin.modinfo; do
+		[ -f "$moddir/$f" ] && cp "$moddir/$f" "$root/lib/modules/$kver/"
+	done
+	depmod -b "$root" "$kver" || die "depmod on $root failed"
+	rm -f "$root/lib/modules/$kver"/*.bin
+}
+# The NIC of the network scenario (start_l1 --net): virtio-net, in L1
+# (toward L0, and tun for its L2s' taps) and in L2 (toward L1).
+netmods="virtio_pci virtio_net"
+l2key=$(echo "$kver $netmods $(files_hash /bin/busybox "$HERE/l2-init" "$HERE/serial-poll.c" "$HERE/build.sh" $identko)" | sha256sum | cut -c1-16)
 l2initrd=$RC/l2-initrd-$l2key
 if [ ! -s "$l2initrd" ]; then
 	log "building L2's initramfs"
@@ -160,6 +183,7 @@ if [ ! -s "$l2initrd" ]; then
 	for a in $(/bin/busybox --list); do [ -e "$s/bin/$a" ] || ln -s busybox "$s/bin/$a"; done
 	install -m 755 "$HERE/l2-init" "$s/init"
 	[ -n "$identko" ] && mkdir -p "$s/lib" && cp "$identko" "$s/lib/nestor_ident.ko"
+	mods_into "$s" $netmods
 	# The console scenario (rl.console=1): `setserial irq 0`, which busybox
 	# lacks, and a root login without password for getty/login.
 	gcc -static -Os -s -Wall -o "$s/bin/serial-poll" "$HERE/serial-poll.c" ||
@@ -191,20 +215,7 @@ if [ ! -s "$l1initrd" ]; then
 	# The compressed kernel too: KASLR needs its decompressor (suite-ps).
 	cp "$kroot/boot/vmlinuz-$kver" "$s/l2/vmlinuz"
 	cp "$l2initrd" "$s/l2/initrd"
-	for m in kvm kvm_amd kvm_intel; do
-		modprobe -d "$kroot" -S "$kver" --show-depends "$m" | while read -r kind path _; do
-			[ "$kind" = insmod ] || continue
-			rel=${path#"$moddir"/}
-			mkdir -p "$s/lib/modules/$kver/$(dirname "$rel")"
-			cp "$path" "$s/lib/modules/$kver/$rel"
-		done || die "module $m (or a dependency) not found for $kver"
-	done
-	for f in modules.order modules.builtin modules.builtin.modinfo; do
-		[ -f "$moddir/$f" ] && cp "$moddir/$f" "$s/lib/modules/$kver/"
-	done
-	depmod -b "$s" "$kver" || die "depmod on L1's tree failed"
-	# busybox modprobe reads only the text modules.dep.
-	rm -f "$s/lib/modules/$kver"/*.bin
+	mods_into "$s" kvm kvm_amd kvm_intel $netmods tun
 	# Directories and small files first, the big ones (QEMU, L2's kernel)
 	# last: if L1 is short of memory, unpacking fails late and l1-init can
 	# still say so.

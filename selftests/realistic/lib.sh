@@ -1,9 +1,14 @@
 # Realistic scenario helpers for suites running in L0 (busybox sh; source it).
 #
 #   start_l1 [--l2 N] [--hold] [--stay] [--mem MB] [--l2mem MB] [--smp N]
-#            [--rounds N] [--procs N] [--append "..."]
+#            [--rounds N] [--procs N] [--net] [--append "..."]
 #       (--append adds to L1's kernel command line; rl2.X=Y there becomes
 #       rl.X=Y on each L2's, see l1-init and l2-init)
+#       --net: L1 gets a virtio-net NIC on the tap $RL_NET_TAP in L0 (QEMU's
+#       own, gone with it; needs the tun module in L0) and routes between
+#       it and its L2s: L0 $RL_NET_L0/24 -- L1 $RL_NET_L1 (MAC
+#       $RL_NET_L1_MAC) -- L2 number i at 10.2.i.2 (l2a: 10.2.0.2), L0's
+#       route to 10.2.0.0/16 via L1. The tap is configured once QEMU made it.
 #       Starts L1 (Debian kernel + KVM + QEMU) in the background. L1 starts N
 #       L2 guests (default 1); their consoles are chained into L1's, so
 #       everything lands in $RL_L1_LOG. Sets RL_L1_PID (L1's QEMU, i.e. the
@@ -32,6 +37,10 @@ RL_L1_PID=
 RL_CAT_PID=
 RL_L1_RC=
 RL_SEQ=0
+RL_NET_TAP=${RL_NET_TAP:-rl-l1}
+RL_NET_L0=10.1.0.1
+RL_NET_L1=10.1.0.2
+RL_NET_L1_MAC=52:54:00:00:01:01
 
 rl_diag() { echo "realistic: $*" >&2; }
 rl_uptime() { cut -d' ' -f1 /proc/uptime; }
@@ -48,7 +57,7 @@ wait_for() {
 }
 
 start_l1() {
-	_l2=1 _hold=0 _stay=0 _mem= _l2mem=128 _rounds= _procs= _app= _smp=1
+	_l2=1 _hold=0 _stay=0 _mem= _l2mem=128 _rounds= _procs= _app= _smp=1 _net=
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--l2) _l2=$2; shift ;;
@@ -60,6 +69,7 @@ start_l1() {
 		--rounds) _rounds=$2; shift ;;
 		--procs) _procs=$2; shift ;;
 		--append) _app=$2; shift ;;
+		--net) _net=1 ;;
 		*) rl_diag "start_l1: unknown option $1"; return 2 ;;
 		esac
 		shift
@@ -78,6 +88,15 @@ start_l1() {
 	[ -z "$_rounds" ] || _a="$_a rl2.rounds=$_rounds"
 	[ -z "$_procs" ] || _a="$_a rl2.procs=$_procs"
 	[ -z "$_app" ] || _a="$_a $_app"
+	_nic=
+	if [ -n "$_net" ]; then
+		[ -c /dev/net/tun ] || modprobe tun 2>/dev/null
+		[ -c /dev/net/tun ] || { rl_diag "start_l1 --net: no /dev/net/tun in L0 (tun module missing?)"; return 1; }
+		_a="$_a rl.net=$RL_NET_L1/24,$RL_NET_L0"
+		# No option ROM: the bundle has none and nothing boots from the net.
+		_nic="-netdev tap,id=n0,ifname=$RL_NET_TAP,script=no,downscript=no
+			-device virtio-net-pci,netdev=n0,mac=$RL_NET_L1_MAC,romfile="
+	fi
 	mkdir -p "$RL_RUN"
 	rm -f "$RL_L1_LOG" "$RL_RUN/l1cmd.in" "$RL_RUN/l1cmd.out" "$RL_RUN/l1cmd.log"
 	mkfifo "$RL_RUN/l1cmd.in" "$RL_RUN/l1cmd.out"
@@ -94,11 +113,32 @@ start_l1() {
 		-append "$_a" \
 		-serial "file:$RL_L1_LOG" \
 		-chardev "pipe,id=cmd,path=$RL_RUN/l1cmd" -serial chardev:cmd \
-		</dev/null >"$RL_RUN/l1-qemu.err" 2>&1 &
+		$_nic </dev/null >"$RL_RUN/l1-qemu.err" 2>&1 &
 	RL_L1_PID=$!
 	RL_L1_RC=
 	rl_diag "L1 started: qemu pid $RL_L1_PID, ${_mem} MB, $_l2 L2 of ${_l2mem} MB, log $RL_L1_LOG"
+	[ -z "$_net" ] || rl_net_l0 || return 1
 	return 0
+}
+
+# L0's end of L1's NIC, once L1's QEMU has created the tap.
+rl_net_l0() {
+	_n=0
+	while [ ! -e "/sys/class/net/$RL_NET_TAP" ]; do
+		_n=$((_n + 1))
+		if [ $_n -gt 300 ] || ! l1_alive; then
+			rl_diag "start_l1 --net: L1's QEMU did not create $RL_NET_TAP"
+			return 1
+		fi
+		sleep 0.1
+	done
+	ip addr add "$RL_NET_L0/24" dev "$RL_NET_TAP" &&
+		ip link set "$RL_NET_TAP" up &&
+		ip route add 10.2.0.0/16 via "$RL_NET_L1" || {
+		rl_diag "start_l1 --net: cannot configure $RL_NET_TAP"
+		return 1
+	}
+	rl_diag "L1's NIC: $RL_NET_TAP in L0 ($RL_NET_L0), L1 $RL_NET_L1"
 }
 
 wait_l2_init() {

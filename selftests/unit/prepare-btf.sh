@@ -36,6 +36,7 @@ offset() { # module struct member
 }
 {
 	echo "vcpu_svm.vmcb=$(offset kvm_amd vcpu_svm vmcb)"
+	echo "vcpu_svm.next_rip=$(offset kvm_amd vcpu_svm next_rip)"
 	echo "vcpu_vmx.fail=$(offset kvm_intel vcpu_vmx fail)"
 } >"$dir/expected-offsets"
 cat "$dir/expected-offsets" >&2

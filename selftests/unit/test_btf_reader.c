@@ -88,7 +88,8 @@ int main(void)
 	struct nestor_btf base, kvm, amd, intel, bad;
 	size_t sz_base, sz_kvm, sz_amd, sz_intel;
 	void *d_base, *d_kvm, *d_amd, *d_intel;
-	u32 id, off;
+	u32 id, off, type = 0;
+	char desc[64] = "";
 	long want;
 
 	if (!dir) {
@@ -122,6 +123,19 @@ int main(void)
 	want = expected_offset(dir, "vcpu_svm.vmcb");
 	TAP_OK(want == (long)off, "vcpu_svm.vmcb agrees with bpftool (%ld)",
 	       want);
+	TAP_OK(!nestor_btf_member(&amd, id, "next_rip", &off, &type) &&
+	       !nestor_btf_describe(&amd, type, desc, sizeof(desc)) &&
+	       !strcmp(desc, "u64"), "vcpu_svm.next_rip is %s at %u", desc,
+	       off);
+	want = expected_offset(dir, "vcpu_svm.next_rip");
+	TAP_OK(want == (long)off, "vcpu_svm.next_rip agrees with bpftool (%ld)",
+	       want);
+	TAP_OK(!nestor_btf_member(&amd, id, "vmcb", &off, &type) &&
+	       !nestor_btf_describe(&amd, type, desc, sizeof(desc)) &&
+	       !strcmp(desc, "struct vmcb *"), "vcpu_svm.vmcb is %s", desc);
+	/* A bitfield has no type to check: refused when one is asked for. */
+	TAP_OK(nestor_btf_member(&amd, id, "nrips_enabled", &off, &type) ==
+	       -EINVAL, "bitfield member refused with its type");
 	TAP_OK(nestor_btf_member_offset(&amd, id, "no_such_member", &off) ==
 	       -ENOENT, "missing member is -ENOENT");
 

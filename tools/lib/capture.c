@@ -41,7 +41,15 @@ struct nestor_cap {
 	struct nestor_cap_pkt *q;
 	size_t qlen, qhead, qcap;
 	char err[256];
+	/* requests' replies */
 	char buf[CAP_RXBUF] __attribute__((aligned(8)));
+	/*
+	 * The packets message that q points into: apart from buf, so that a
+	 * request between two nestor_cap_next() calls (nestorctl reads the
+	 * final counters while packets of the last message are queued) does
+	 * not overwrite the queued packets' data.
+	 */
+	char pbuf[CAP_RXBUF] __attribute__((aligned(8)));
 };
 
 static void set_err(struct nestor_cap *c, const char *fmt, ...)
@@ -731,7 +739,7 @@ int nestor_cap_next(struct nestor_cap *c, struct nestor_cap_pkt *pkt,
 		c->qhead = c->qlen = 0;
 		pfd.fd = mnl_socket_get_fd(c->pkt);
 		/* Under load the next message is there: poll only when not. */
-		len = recv(pfd.fd, c->buf, CAP_RXBUF, MSG_DONTWAIT | MSG_TRUNC);
+		len = recv(pfd.fd, c->pbuf, CAP_RXBUF, MSG_DONTWAIT | MSG_TRUNC);
 		if (len < 0 && (errno == EAGAIN || errno == EINTR)) {
 			pfd.events = POLLIN;
 			err = poll(&pfd, 1, timeout_ms);
@@ -755,7 +763,7 @@ int nestor_cap_next(struct nestor_cap *c, struct nestor_cap_pkt *pkt,
 			return -EMSGSIZE;
 		}
 		left = (int)len;
-		for (nlh = (void *)c->buf; mnl_nlmsg_ok(nlh, left);
+		for (nlh = (void *)c->pbuf; mnl_nlmsg_ok(nlh, left);
 		     nlh = mnl_nlmsg_next(nlh, &left)) {
 			err = msg_parse(c, nlh);
 			if (err)

@@ -68,7 +68,7 @@ struct nestor_cap_pkt {
 	uint32_t vm_id;
 	uint32_t l2_id;			/* 0: no mapping matched */
 	uint32_t caplen;
-	const uint8_t *data;		/* valid until the next call */
+	const uint8_t *data;		/* valid until the next nestor_cap_next() */
 	uint64_t lost_before;		/* sequence numbers skipped before it */
 };
 
