@@ -105,25 +105,11 @@ void nestor_layout_exit(void)
 int nestor_layout_member_offset(const char *module, const char *struct_name,
 				const char *member, u32 *offset_bytes)
 {
-	const struct nestor_btf *btf = btf_of(module);
-	u32 id;
-	int err;
-
-	if (!btf)
-		return -ENOENT;
-	id = nestor_btf_find(btf, struct_name, BTF_KIND_STRUCT);
-	if (!id) {
-		pr_err("nestor: %s: struct %s not found in BTF\n", module,
-		       struct_name);
-		return -ENOENT;
-	}
-	err = nestor_btf_member_offset(btf, id, member, offset_bytes);
-	if (err)
-		pr_err("nestor: %s: struct %s has no member %s\n", module,
-		       struct_name, member);
-	return err;
+	return nestor_layout_member_typed(module, struct_name, member, NULL,
+					  offset_bytes);
 }
 
+/* @type_name NULL: any type (and bitfields are not refused). */
 int nestor_layout_member_typed(const char *module, const char *struct_name,
 			       const char *member, const char *type_name,
 			       u32 *offset_bytes)
@@ -141,12 +127,15 @@ int nestor_layout_member_typed(const char *module, const char *struct_name,
 		       struct_name);
 		return -ENOENT;
 	}
-	err = nestor_btf_member(btf, id, member, offset_bytes, &type_id);
+	err = nestor_btf_member(btf, id, member, offset_bytes,
+				type_name ? &type_id : NULL);
 	if (err) {
 		pr_err("nestor: %s: struct %s has no usable member %s (%d)\n",
 		       module, struct_name, member, err);
 		return err;
 	}
+	if (!type_name)
+		return 0;
 	err = nestor_btf_describe(btf, type_id, type, sizeof(type));
 	if (err || strcmp(type, type_name)) {
 		pr_err("nestor: %s: %s.%s is %s, expected %s\n", module,
