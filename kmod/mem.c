@@ -44,7 +44,14 @@
 			 NESTOR_PERM_U)
 /* A stage that does not translate maps everything as one "page". */
 #define NO_LIMIT	BIT_ULL(63)
-#define PCACHE_PAGES	8
+/* Per call: pinned L1 pages, L2 page-table ranges, nested level-1 tables. */
+#define PCACHE_BITS	6
+#define PCACHE_PAGES	BIT(PCACHE_BITS)
+#define S1_RANGES	8
+#define S2_TABLES	8
+/* Per L2 context, across calls: nested leaf translations, 2-way. */
+#define XC_SET_BITS	7
+#define XC_WAYS		2
 
 /* Nested-table pages nestor keeps write-tracked, per VM. */
 #define MAX_TRACKED	16384
@@ -53,7 +60,9 @@ struct nestor_mem_vm {
 	struct kvm_page_track_notifier_node node;
 	u32 vm_id;
 	atomic64_t gen;
-	struct xarray tracked;		/* gfns nestor write-tracks */
+	/* gfns nestor write-tracks; an entry appears once tracking is on */
+	struct xarray tracked;
+	struct mutex track_lock;	/* adding to @tracked */
 	atomic_t nr_tracked;
 };
 
@@ -116,12 +125,67 @@ void nestor_mem_vm_gone(struct kvm *kvm, struct nestor_mem_vm *mv)
 }
 
 /* ---------------------------------------------------------------- */
+/* translation cache                                                  */
+/* ---------------------------------------------------------------- */
+
+/*
+ * Nested leaf translations (L2-physical page -> L1-physical) of one L2
+ * context, kept across calls.  They hold only while the VM's root
+ * generation is @gen: every nested-table page is write-tracked before it
+ * is walked (mem_track_table()), so an L1 write to any table an entry was
+ * read from bumps the generation, and the next lookup finds the cache
+ * stale and empties it.  A walk that met an untracked table fills nothing.
+ * L2's own page tables are not cached across calls: L2 writes them
+ * without an exit, so nothing would tell.
+ */
+struct nestor_xlate_cache {
+	spinlock_t lock;		/* @gen and @set */
+	u64 gen;
+	struct xc_entry {
+		u64 tag;	/* page start | page shift; 0: empty */
+		u64 l1;		/* L1 address of the page start */
+	} set[1U << XC_SET_BITS][XC_WAYS];	/* [0]: the newer */
+};
+
+/* The context's cache, made on first use; NULL when out of memory. */
+static struct nestor_xlate_cache *xc_get(struct nestor_l2ctx *ctx)
+{
+	struct nestor_xlate_cache *xc = READ_ONCE(ctx->xcache), *old;
+
+	if (xc)
+		return xc;
+	xc = kzalloc(sizeof(*xc), GFP_KERNEL);
+	if (!xc)
+		return NULL;
+	spin_lock_init(&xc->lock);
+	old = cmpxchg(&ctx->xcache, NULL, xc);
+	if (old) {
+		kfree(xc);
+		return old;
+	}
+	return xc;
+}
+
+/* ---------------------------------------------------------------- */
 /* one call's view of an L2                                           */
 /* ---------------------------------------------------------------- */
 
 struct mem_tlb {
 	u64 start, end;		/* [start, end) of the space, contiguous */
 	u64 l1;			/* L1 address of start */
+};
+
+/* An L2 page-table leaf: [start, end) of L2-virtual maps to l2pa. */
+struct s1_range {
+	u64 start, end;
+	u64 l2pa;
+};
+
+/* A nested level-1 table and the permissions of the levels above it. */
+struct s2_table {
+	u64 region;		/* L2-physical address >> 21, plus one */
+	u64 table;
+	u32 perm;
 };
 
 struct mem_call {
@@ -140,22 +204,27 @@ struct mem_call {
 	u32 vcpu_id;
 	bool by_vcpu;
 	struct nestor_mem_gen gen;
-	/* pinned L1 pages, reused within the call */
-	struct {
+	/* pinned L1 pages, reused within the call, by gfn hash */
+	struct mem_page {
 		u64 gfn;
 		struct page *page;
-	} pc[PCACHE_PAGES];
-	unsigned int pc_next;
+	} *pc;
 	struct mem_tlb tlb[NESTOR_SPACE_L1_PHYS + 1];
+	struct s1_range s1r[S1_RANGES];
+	struct s2_table s2t[S2_TABLES];
+	unsigned int s1r_next, s2t_next;
+	struct nestor_xlate_cache *xc;	/* NULL: NESTOR_MEM_F_NOCACHE */
+	u32 nested_walks, cache_hits;
 };
 
 static void mem_call_end(struct mem_call *c)
 {
 	int i;
 
-	for (i = 0; i < PCACHE_PAGES; i++)
+	for (i = 0; c->pc && i < PCACHE_PAGES; i++)
 		if (c->pc[i].page)
 			put_page(c->pc[i].page);
+	kfree(c->pc);
 	if (c->mm)
 		mmput(c->mm);
 	if (c->kvm)
@@ -170,12 +239,14 @@ static void mem_call_end(struct mem_call *c)
  * write-tracks every nested-table page it walks (before reading it): each
  * L1 write to one of them is then emulated by KVM and reaches the
  * notifier.  Counts add to KVM's own; nestor drops its own at unload.
+ * A gfn enters @tracked only once its tracking is on, so a concurrent
+ * call that finds it there may rely on it (the translation cache does).
  */
 static void mem_track_table(struct mem_call *c, u64 gfn)
 {
 	struct nestor_mem_vm *mv = c->mv;
 	struct kvm_memory_slot *slot;
-	int idx, err;
+	int idx, err = -ENOSPC;
 
 	if (!IS_ENABLED(CONFIG_KVM_EXTERNAL_WRITE_TRACKING)) {
 		/* without it, tracking may be off for this VM: no WARN */
@@ -184,18 +255,13 @@ static void mem_track_table(struct mem_call *c, u64 gfn)
 	}
 	if (xa_load(&mv->tracked, gfn))
 		return;
-	if (atomic_inc_return(&mv->nr_tracked) > MAX_TRACKED) {
-		atomic_dec(&mv->nr_tracked);
-		c->gen.changed |= NESTOR_GEN_UNTRACKED;
+	mutex_lock(&mv->track_lock);
+	if (xa_load(&mv->tracked, gfn)) {
+		mutex_unlock(&mv->track_lock);
 		return;
 	}
-	err = xa_insert(&mv->tracked, gfn, xa_mk_value(0), GFP_KERNEL);
-	if (err) {
-		atomic_dec(&mv->nr_tracked);
-		if (err != -EBUSY)
-			c->gen.changed |= NESTOR_GEN_UNTRACKED;
-		return;
-	}
+	if (atomic_read(&mv->nr_tracked) >= MAX_TRACKED)
+		goto out;
 	idx = srcu_read_lock(&c->kvm->srcu);
 	write_lock(&c->kvm->mmu_lock);
 	slot = gfn_to_memslot(c->kvm, gfn);
@@ -203,11 +269,25 @@ static void mem_track_table(struct mem_call *c, u64 gfn)
 		kvm_slot_page_track_add_page(c->kvm, slot, gfn,
 					     KVM_PAGE_TRACK_WRITE);
 	write_unlock(&c->kvm->mmu_lock);
-	srcu_read_unlock(&c->kvm->srcu, idx);
-	if (!slot) {
-		xa_erase(&mv->tracked, gfn);
-		atomic_dec(&mv->nr_tracked);
+	/* No slot: nothing to track, and the read will fail on its own. */
+	err = 0;
+	if (!slot)
+		goto out_srcu;
+	err = xa_insert(&mv->tracked, gfn, xa_mk_value(0), GFP_KERNEL);
+	if (err) {
+		write_lock(&c->kvm->mmu_lock);
+		kvm_slot_page_track_remove_page(c->kvm, slot, gfn,
+						KVM_PAGE_TRACK_WRITE);
+		write_unlock(&c->kvm->mmu_lock);
+	} else {
+		atomic_inc(&mv->nr_tracked);
 	}
+out_srcu:
+	srcu_read_unlock(&c->kvm->srcu, idx);
+out:
+	mutex_unlock(&mv->track_lock);
+	if (err)
+		c->gen.changed |= NESTOR_GEN_UNTRACKED;
 }
 
 /* Unload: give back nestor's tracking counts of a live VM. */
@@ -231,20 +311,21 @@ static void mem_untrack_all(struct kvm *kvm, struct nestor_mem_vm *mv)
 	xa_destroy(&mv->tracked);
 }
 
-/* The page that backs an L1 guest frame, pinned until the call ends. */
+/*
+ * The page that backs an L1 guest frame, pinned until the call ends or
+ * another frame takes its slot (one page is in use at a time).
+ */
 static int l1_page(struct mem_call *c, u64 gfn, struct page **pagep)
 {
+	struct mem_page *pc = &c->pc[hash_64(gfn, PCACHE_BITS)];
 	struct page *page;
 	unsigned long hva;
-	unsigned int i;
 	long n;
 	int idx;
 
-	for (i = 0; i < PCACHE_PAGES; i++) {
-		if (c->pc[i].page && c->pc[i].gfn == gfn) {
-			*pagep = c->pc[i].page;
-			return NESTOR_MEM_OK;
-		}
+	if (pc->page && pc->gfn == gfn) {
+		*pagep = pc->page;
+		return NESTOR_MEM_OK;
 	}
 	idx = srcu_read_lock(&c->kvm->srcu);
 	hva = gfn_to_hva(c->kvm, gfn);
@@ -258,11 +339,10 @@ static int l1_page(struct mem_call *c, u64 gfn, struct page **pagep)
 	if (n != 1)
 		return NESTOR_MEM_L1_UNBACKED;
 
-	i = c->pc_next++ % PCACHE_PAGES;
-	if (c->pc[i].page)
-		put_page(c->pc[i].page);
-	c->pc[i].gfn = gfn;
-	c->pc[i].page = page;
+	if (pc->page)
+		put_page(pc->page);
+	pc->gfn = gfn;
+	pc->page = page;
 	*pagep = page;
 	return NESTOR_MEM_OK;
 }
@@ -325,12 +405,18 @@ static bool is_leaf(int level, u64 entry)
 	return level == 1 || ((level == 2 || level == 3) && (entry & PT_PS));
 }
 
+static u64 bytes_to_end(u64 addr, u64 size)
+{
+	return size - (addr & (size - 1));
+}
+
 /* L2-physical -> L1-physical through L1's EPT/NPT for this L2. */
 static int s2_walk(struct mem_call *c, u64 l2pa, struct walk *w)
 {
-	u64 table = c->s2_table, entry, mask;
+	u64 table = c->s2_table, entry, mask, region = (l2pa >> 21) + 1;
+	struct s2_table *t = NULL;
 	u32 perm = PERM_ALL, own;
-	int level, shift, st;
+	int level, shift, st, i;
 	bool present, leaf;
 
 	w->nsteps = 0;
@@ -343,7 +429,17 @@ static int s2_walk(struct mem_call *c, u64 l2pa, struct walk *w)
 	if (!c->s2_levels)
 		return NESTOR_MEM_UNSUPPORTED;
 
-	for (level = c->s2_levels; level >= 1; level--) {
+	level = c->s2_levels;
+	/* A translate call shows every level: it starts from the root. */
+	for (i = 0; !w->steps && i < S2_TABLES; i++) {
+		if (c->s2t[i].region == region) {
+			table = c->s2t[i].table;
+			perm = c->s2t[i].perm;
+			level = 1;
+			break;
+		}
+	}
+	for (; level >= 1; level--) {
 		shift = 12 + 9 * (level - 1);
 		mem_track_table(c, table >> PAGE_SHIFT);
 		st = l1_read_u64(c, table + ((l2pa >> shift) & 511) * 8, &entry);
@@ -380,26 +476,134 @@ static int s2_walk(struct mem_call *c, u64 l2pa, struct walk *w)
 			return NESTOR_MEM_OK;
 		}
 		table = entry & PT_ADDR;
+		if (level == 2) {
+			/* The next 4 KiB page of this 2 MiB reads one entry. */
+			t = &c->s2t[c->s2t_next++ % S2_TABLES];
+			t->region = region;
+			t->table = table;
+			t->perm = perm;
+		}
 	}
 	return NESTOR_MEM_NESTED_FAULT;
 }
 
-/* An 8-byte L2-physical word (an L2 page-table entry). */
-static int l2phys_read_u64(struct mem_call *c, u64 l2pa, u64 *val)
+/*
+ * The set of a translation: 4 KiB pages by their frame, larger ones by
+ * their 2 MiB region, so that every 4 KiB of a large page finds it.
+ */
+static struct xc_entry *xc_set(struct nestor_xlate_cache *xc, u64 l2pa,
+			       bool large)
 {
-	struct mem_tlb *t = &c->tlb[NESTOR_SPACE_L2_PHYS];
+	u64 key = large ? ~(l2pa >> 21) : l2pa >> PAGE_SHIFT;
+
+	return xc->set[hash_64(key, XC_SET_BITS)];
+}
+
+static bool xc_lookup(struct mem_call *c, u64 l2pa, u64 *l1, u64 *size)
+{
+	struct nestor_xlate_cache *xc = c->xc;
+	struct xc_entry *e;
+	unsigned int shift;
+	bool hit = false;
+	u64 start;
+	int i;
+
+	spin_lock(&xc->lock);
+	if (xc->gen != c->gen.root_gen ||
+	    atomic64_read(&c->mv->gen) != c->gen.root_gen)
+		goto out;
+	for (i = 0; i < 2 * XC_WAYS && !hit; i++) {
+		e = &xc_set(xc, l2pa, i >= XC_WAYS)[i % XC_WAYS];
+		shift = e->tag & ~PAGE_MASK;
+		start = e->tag & PAGE_MASK;
+		if (e->tag && l2pa - start < BIT_ULL(shift)) {
+			*l1 = e->l1 + (l2pa - start);
+			*size = BIT_ULL(shift);
+			hit = true;
+		}
+	}
+out:
+	spin_unlock(&xc->lock);
+	return hit;
+}
+
+static void xc_fill(struct mem_call *c, u64 l2pa, const struct walk *w)
+{
+	struct nestor_xlate_cache *xc = c->xc;
+	u64 start = l2pa & ~(w->size - 1);
+	struct xc_entry *e;
+
+	spin_lock(&xc->lock);
+	/* A write seen since the call began: these tables may be stale. */
+	if (atomic64_read(&c->mv->gen) == c->gen.root_gen) {
+		if (xc->gen != c->gen.root_gen) {
+			memset(xc->set, 0, sizeof(xc->set));
+			xc->gen = c->gen.root_gen;
+		}
+		e = xc_set(xc, l2pa, w->size > PAGE_SIZE);
+		e[1] = e[0];
+		e[0].tag = start | __ffs64(w->size);
+		e[0].l1 = w->out - (l2pa - start);
+	}
+	spin_unlock(&xc->lock);
+}
+
+/*
+ * L2-physical -> L1-physical for reads: the context's translation cache
+ * (valid while the root generation is the one the call started with),
+ * else a walk, whose result fills the cache when every table it read was
+ * write-tracked.
+ */
+static int s2_translate(struct mem_call *c, u64 l2pa, u64 *l1, u64 *size)
+{
 	struct walk w = {};
 	int st;
 
+	if (!c->tdp) {
+		*l1 = l2pa;
+		*size = NO_LIMIT;
+		return NESTOR_MEM_OK;
+	}
+	if (c->xc && xc_lookup(c, l2pa, l1, size)) {
+		c->cache_hits++;
+		return NESTOR_MEM_OK;
+	}
+	c->nested_walks++;
+	st = s2_walk(c, l2pa, &w);
+	if (st)
+		return st;
+	*l1 = w.out;
+	*size = w.size;
+	if (c->xc && !(c->gen.changed & NESTOR_GEN_UNTRACKED))
+		xc_fill(c, l2pa, &w);
+	return NESTOR_MEM_OK;
+}
+
+/* An 8-byte L2-physical word (an L2 page-table entry). */
+static int l2phys_read_u64(struct mem_call *c, u64 l2pa, u64 *val,
+			   bool cached)
+{
+	struct mem_tlb *t = &c->tlb[NESTOR_SPACE_L2_PHYS];
+	struct walk w = {};
+	u64 l1, size;
+	int st;
+
 	if (l2pa < t->start || l2pa >= t->end) {
-		st = s2_walk(c, l2pa & ~7ULL, &w);
+		l2pa &= ~7ULL;
+		if (cached) {
+			st = s2_translate(c, l2pa, &l1, &size);
+		} else {
+			st = s2_walk(c, l2pa, &w);
+			l1 = w.out;
+			size = w.size;
+		}
 		if (st)
 			return st;
-		t->start = l2pa & ~7ULL;
-		t->end = t->start + (w.size - (w.out & (w.size - 1)));
+		t->start = l2pa;
+		t->end = t->start + bytes_to_end(l2pa, size);
 		if (t->end < t->start)
 			t->end = U64_MAX;
-		t->l1 = w.out;
+		t->l1 = l1;
 	}
 	return l1_read_u64(c, t->l1 + (l2pa - t->start), val);
 }
@@ -433,8 +637,9 @@ static int s1_walk(struct mem_call *c, u64 va, struct walk *w)
 
 	for (level = c->s1_levels; level >= 1; level--) {
 		shift = 12 + 9 * (level - 1);
+		/* translate shows the walk as it is: no cache under it */
 		st = l2phys_read_u64(c, table + ((va >> shift) & 511) * 8,
-				     &entry);
+				     &entry, !w->steps);
 		if (st)
 			return st;
 		own = NESTOR_PERM_R |
@@ -458,23 +663,46 @@ static int s1_walk(struct mem_call *c, u64 va, struct walk *w)
 	return NESTOR_MEM_L2_FAULT;
 }
 
-static u64 bytes_to_end(u64 addr, u64 size)
-{
-	return size - (addr & (size - 1));
-}
-
 /*
  * @addr of @space to an L1 address and how many bytes from there on are
  * contiguous in L1: to the end of the smaller of the two pages that map
  * it, so a 2 MiB page in both stages is walked once, not once per 4 KiB
  * (mem_read() still copies one L1 page at a time).
  */
+/* L2-virtual -> L2-physical, and the bytes to the end of L2's page. */
+static int s1_translate(struct mem_call *c, u64 va, u64 *l2pa, u64 *run)
+{
+	struct s1_range *r;
+	struct walk w = {};
+	int i, st;
+
+	for (i = 0; i < S1_RANGES; i++) {
+		r = &c->s1r[i];
+		if (va >= r->start && va < r->end) {
+			*l2pa = r->l2pa + (va - r->start);
+			*run = r->end - va;
+			return NESTOR_MEM_OK;
+		}
+	}
+	st = s1_walk(c, va, &w);
+	if (st)
+		return st;
+	*l2pa = w.out;
+	*run = bytes_to_end(va, w.size);
+	if (w.size != NO_LIMIT) {
+		r = &c->s1r[c->s1r_next++ % S1_RANGES];
+		r->start = va & ~(w.size - 1);
+		r->end = r->start + w.size;
+		r->l2pa = w.out - (va - r->start);
+	}
+	return NESTOR_MEM_OK;
+}
+
 static int resolve(struct mem_call *c, u32 space, u64 addr, u64 *l1,
 		   u64 *run)
 {
 	struct mem_tlb *t = &c->tlb[space];
-	struct walk w1 = {}, w2 = {};
-	u64 l2pa, n;
+	u64 l2pa, n, out, size;
 	int st;
 
 	if (space == NESTOR_SPACE_L1_PHYS) {
@@ -490,22 +718,20 @@ static int resolve(struct mem_call *c, u32 space, u64 addr, u64 *l1,
 	l2pa = addr;
 	n = NO_LIMIT;
 	if (space == NESTOR_SPACE_L2_VIRT) {
-		st = s1_walk(c, addr, &w1);
+		st = s1_translate(c, addr, &l2pa, &n);
 		if (st)
 			return st;
-		l2pa = w1.out;
-		n = bytes_to_end(addr, w1.size);
 	}
-	st = s2_walk(c, l2pa, &w2);
+	st = s2_translate(c, l2pa, &out, &size);
 	if (st)
 		return st;
-	n = min(n, bytes_to_end(l2pa, w2.size));
+	n = min(n, bytes_to_end(l2pa, size));
 	if (space == NESTOR_SPACE_L2_VIRT || c->tdp) {
 		t->start = addr;
 		t->end = addr + n < addr ? U64_MAX : addr + n;
-		t->l1 = w2.out;
+		t->l1 = out;
 	}
-	*l1 = w2.out;
+	*l1 = out;
 	*run = n;
 	return NESTOR_MEM_OK;
 }
@@ -544,7 +770,8 @@ static int mem_read(struct mem_call *c, u32 space, u64 addr, u64 len,
 static int check_common(u64 flags, u32 space, const struct nestor_mem_target *t,
 			const struct nestor_mem_sig *sig, bool can_sign)
 {
-	if (flags & ~(NESTOR_MEM_F_CR3 | NESTOR_MEM_F_SIGN))
+	if (flags & ~(NESTOR_MEM_F_CR3 | NESTOR_MEM_F_SIGN |
+		      NESTOR_MEM_F_NOCACHE))
 		return -EINVAL;
 	if ((flags & NESTOR_MEM_F_SIGN) && !can_sign)
 		return -EOPNOTSUPP;
@@ -563,7 +790,8 @@ static int check_common(u64 flags, u32 space, const struct nestor_mem_target *t,
  * Pins the L2 context, its VM and the VMM's mm.  -ENOENT: no such L2;
  * -ESRCH: its VM is going away.
  */
-static int mem_call_begin(struct mem_call *c, const struct nestor_mem_target *t)
+static int mem_call_begin(struct mem_call *c, const struct nestor_mem_target *t,
+			  u64 flags)
 {
 	struct nestor_mem_vm *spare;
 	u64 root;
@@ -572,10 +800,17 @@ static int mem_call_begin(struct mem_call *c, const struct nestor_mem_target *t)
 	c->ctx = nestor_ctx_get_by_id(t->l2_id);
 	if (!c->ctx)
 		return -ENOENT;
+	c->pc = kcalloc(PCACHE_PAGES, sizeof(*c->pc), GFP_KERNEL);
+	if (!c->pc)
+		return -ENOMEM;
+	/* Without memory for a cache, the call walks: slower, not wrong. */
+	if (!(flags & NESTOR_MEM_F_NOCACHE))
+		c->xc = xc_get(c->ctx);
 	spare = kzalloc(sizeof(*spare), GFP_KERNEL);
 	if (!spare)
 		return -ENOMEM;
 	xa_init(&spare->tracked);
+	mutex_init(&spare->track_lock);
 	c->kvm = nestor_ctx_get_kvm(c->ctx, &c->mv, &spare);
 	kfree(spare);
 	if (!c->kvm)
@@ -679,13 +914,14 @@ static long ioc_translate(void __user *argp, size_t usize)
 	if (err)
 		goto out_free;
 	err = -EINVAL;
-	if (x->pad || x->status || x->l2_levels || x->nested_levels)
+	if (x->pad || x->status || x->l2_levels || x->nested_levels ||
+	    (x->flags & NESTOR_MEM_F_NOCACHE))
 		goto out_free;
 	err = check_common(x->flags, x->space, &x->target, &x->sig, false);
 	if (err)
 		goto out_free;
 
-	err = mem_call_begin(&c, &x->target);
+	err = mem_call_begin(&c, &x->target, NESTOR_MEM_F_NOCACHE);
 	if (!err && x->space == NESTOR_SPACE_L2_VIRT)
 		err = s1_begin(&c, x->flags, x->target.cr3);
 	if (err)
@@ -781,12 +1017,12 @@ static long ioc_read(void __user *argp, size_t usize)
 	long err;
 	int ret;
 
-	if (usize < sizeof(r))
+	if (usize < NESTOR_MEM_READ_SIZE_VER0)
 		return -EINVAL;
 	err = copy_struct_from_user(&r, sizeof(r), argp, usize);
 	if (err)
 		return err;
-	if (r.nr_ok || r.bytes)
+	if (r.nr_ok || r.bytes || r.nested_walks || r.cache_hits)
 		return -EINVAL;
 	err = check_common(r.flags, NESTOR_SPACE_L2_VIRT, &r.target, &r.sig,
 			   true);
@@ -828,7 +1064,7 @@ static long ioc_read(void __user *argp, size_t usize)
 			goto out_free;
 	}
 
-	err = mem_call_begin(&c, &r.target);
+	err = mem_call_begin(&c, &r.target, r.flags);
 	if (!err && need_s1)
 		err = s1_begin(&c, r.flags, r.target.cr3);
 	if (err)
@@ -864,13 +1100,15 @@ static long ioc_read(void __user *argp, size_t usize)
 	}
 	mem_call_finish_gen(&c);
 	r.gen = c.gen;
+	r.nested_walks = c.nested_walks;
+	r.cache_hits = c.cache_hits;
 	if (sg) {
 		err = nestor_mem_sign_read(sg, &r);
 		sg = NULL;
 		if (err)
 			goto out_call;
 	}
-	if (copy_to_user(argp, &r, sizeof(r)))
+	if (copy_to_user(argp, &r, min(usize, sizeof(r))))
 		err = -EFAULT;
 out_call:
 	mem_call_end(&c);
@@ -1019,7 +1257,7 @@ static long ioc_list_walk(void __user *argp, size_t usize)
 	long err;
 	int ret;
 
-	if (usize < sizeof(lw))
+	if (usize < NESTOR_LIST_WALK_SIZE_VER0)
 		return -EINVAL;
 	err = copy_struct_from_user(&lw, sizeof(lw), argp, usize);
 	if (err)
@@ -1027,7 +1265,8 @@ static long ioc_list_walk(void __user *argp, size_t usize)
 	err = check_common(lw.flags, lw.space, &lw.target, &lw.sig, true);
 	if (err)
 		return err;
-	if (lw.record_size || lw.nr_nodes || lw.nr_bad || lw.end)
+	if (lw.record_size || lw.nr_nodes || lw.nr_bad || lw.end ||
+	    lw.nested_walks || lw.cache_hits)
 		return -EINVAL;
 	if (!lw.max_nodes)
 		return -EINVAL;
@@ -1064,7 +1303,7 @@ static long ioc_list_walk(void __user *argp, size_t usize)
 			goto out_free;
 	}
 
-	err = mem_call_begin(&c, &lw.target);
+	err = mem_call_begin(&c, &lw.target, lw.flags);
 	if (!err && lw.space == NESTOR_SPACE_L2_VIRT)
 		err = s1_begin(&c, lw.flags, lw.target.cr3);
 	if (!err && sg)
@@ -1074,12 +1313,14 @@ static long ioc_list_walk(void __user *argp, size_t usize)
 	if (!err) {
 		mem_call_finish_gen(&c);
 		lw.gen = c.gen;
+		lw.nested_walks = c.nested_walks;
+		lw.cache_hits = c.cache_hits;
 		if (sg) {
 			err = nestor_mem_sign_walk(sg, &lw, f);
 			sg = NULL;
 		}
 	}
-	if (!err && copy_to_user(argp, &lw, sizeof(lw)))
+	if (!err && copy_to_user(argp, &lw, min(usize, sizeof(lw))))
 		err = -EFAULT;
 	mem_call_end(&c);
 out_free:

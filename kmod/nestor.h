@@ -99,6 +99,7 @@ struct nestor_ctx_vcpu {
 
 struct nestor_vm;
 struct nestor_mem_vm;
+struct nestor_xlate_cache;
 
 struct nestor_l2ctx {
 	struct hlist_node hnode;	/* registry hash, by key */
@@ -122,6 +123,7 @@ struct nestor_l2ctx {
 	struct nestor_ctx_vcpu vcpus[NESTOR_CTX_VCPUS];
 	/* [slot][0]: total, [1]: reflected, [2]: completed by nestor */
 	atomic64_t (*exits)[3];
+	struct nestor_xlate_cache *xcache;	/* mem.c; made on first use */
 	struct rcu_head rcu;
 };
 

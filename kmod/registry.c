@@ -126,6 +126,7 @@ static void ctx_free_rcu(struct rcu_head *rcu)
 	struct nestor_l2ctx *ctx = container_of(rcu, struct nestor_l2ctx, rcu);
 
 	kfree(ctx->exits);
+	kfree(ctx->xcache);
 	kfree(ctx);
 }
 

@@ -1202,28 +1202,101 @@ out:
 	}
 }
 
-static void check_remap(struct test *t)
+/*
+ * One READ of the page that L1 remaps later (4 KiB pages in both stages),
+ * with the struct's size @size; bytes past it must stay untouched.
+ */
+static int read_remap_page(struct test *t, uint32_t flags, size_t size,
+			   struct nestor_mem_read *r, uint8_t *buf)
 {
-	uint8_t buf[4096], want[4096];
 	struct nestor_mem_seg s = { NESTOR_SPACE_L2_VIRT, 0, V_R2 + REMAP_PAGE * SZ_4K, 4096 };
-	struct nestor_translate x;
-	struct nestor_mem_read r;
+	unsigned long nr = _IOC(_IOC_READ | _IOC_WRITE, NESTOR_IOC_MAGIC,
+				_IOC_NR(NESTOR_IOC_READ), size);
 	int err;
 
 	s.buf = (uintptr_t)buf;
-	memset(&r, 0, sizeof(r));
-	target(t, &r.target);
-	r.nr_segs = 1;
-	r.seg_size = sizeof(s);
-	r.segs = (uintptr_t)&s;
-	err = ioctl(t->fd, NESTOR_IOC_READ, &r) ? errno : 0;
-	CHECK_EQ(err | s.status, 0, "after L1 remapped a page: read it");
-	for (int i = 0; i < 4096; i += 8)
-		*(uint64_t *)(want + i) = ~pattern(V_R2 + REMAP_PAGE * SZ_4K + i);
-	tap(!memcmp(buf, want, 4096), "... it shows the new page's data");
+	memset(r, 0, size);
+	target(t, &r->target);
+	r->flags = flags;
+	r->nr_segs = 1;
+	r->seg_size = sizeof(s);
+	r->segs = (uintptr_t)&s;
+	err = ioctl(t->fd, nr, r) ? errno : 0;
+	return err ? err : (int)s.status;
+}
+
+static bool is_pattern(const uint8_t *buf, bool remapped)
+{
+	for (int i = 0; i < 4096; i += 8) {
+		uint64_t v = pattern(V_R2 + REMAP_PAGE * SZ_4K + i);
+
+		if (*(const uint64_t *)(buf + i) != (remapped ? ~v : v))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The translation cache (L2-physical -> L1-physical leaves, per L2,
+ * across calls): a second read of a page finds every nested translation
+ * it needs there, F_NOCACHE walks them all, the first layout of the
+ * struct still works and gets no counters.  check_remap() then shows
+ * that L1's write to its nested tables empties it.
+ */
+static void check_cache(struct test *t)
+{
+	struct {
+		struct nestor_mem_read r;
+		uint8_t canary[8];
+	} v0;
+	struct nestor_mem_read r;
+	uint8_t buf[4096];
+	int err;
+
+	err = read_remap_page(t, 0, sizeof(r), &r, buf);
+	CHECK_EQ(err, 0, "cache: read a 4K/4K page");
+	err = read_remap_page(t, 0, sizeof(r), &r, buf);
+	CHECK_EQ(err, 0, "cache: read it again");
+	tap(is_pattern(buf, false), "... same data");
+	if (!tap(!r.nested_walks && r.cache_hits >= 1,
+		 "... no nested walk: its L2 tables and the page were in the cache"))
+		diag("  nested_walks %u cache_hits %u", r.nested_walks, r.cache_hits);
+	err = read_remap_page(t, NESTOR_MEM_F_NOCACHE, sizeof(r), &r, buf);
+	CHECK_EQ(err, 0, "cache: read it with F_NOCACHE");
+	tap(is_pattern(buf, false), "... same data");
+	if (!tap(r.nested_walks >= 2 && !r.cache_hits,
+		 "... F_NOCACHE walks L1's tables for every page (tables and data)"))
+		diag("  nested_walks %u cache_hits %u", r.nested_walks, r.cache_hits);
+
+	memset(&v0, 0xa5, sizeof(v0));
+	err = read_remap_page(t, 0, NESTOR_MEM_READ_SIZE_VER0, &v0.r, buf);
+	CHECK_EQ(err, 0, "cache: read with the struct's first size (NESTOR_MEM_READ_SIZE_VER0)");
+	tap(is_pattern(buf, false) && v0.r.bytes == 4096, "... same data, all of it");
+	tap(v0.r.nested_walks == 0xa5a5a5a5 && v0.canary[7] == 0xa5,
+	    "... nothing written past NESTOR_MEM_READ_SIZE_VER0");
+}
+
+static void check_remap(struct test *t)
+{
+	struct nestor_translate x;
+	struct nestor_mem_read r;
+	uint8_t buf[4096];
+	int err;
+
+	/* No read since check_cache(): the cache still holds the old page. */
+	err = read_remap_page(t, 0, sizeof(r), &r, buf);
+	CHECK_EQ(err, 0, "after L1 remapped a page: read it");
+	tap(is_pattern(buf, true), "... it shows the new page's data");
 	if (!tap(r.gen.root_gen > t->root_gen, "... the root generation moved"))
 		diag("  before %llu, now %llu", (unsigned long long)t->root_gen,
 		     (unsigned long long)r.gen.root_gen);
+	if (!tap(!r.cache_hits && r.nested_walks >= 2,
+		 "... L1's write emptied the translation cache: every page walked again"))
+		diag("  nested_walks %u cache_hits %u", r.nested_walks, r.cache_hits);
+	err = read_remap_page(t, 0, sizeof(r), &r, buf);
+	tap(!err && is_pattern(buf, true) && !r.nested_walks && r.cache_hits,
+	    "... read again: the new translation is cached (%u hits, %u walks)",
+	    r.cache_hits, r.nested_walks);
 	err = xlate(t, NESTOR_SPACE_L2_VIRT, V_R2 + REMAP_PAGE * SZ_4K, 0, 0, &x);
 	CHECK_EQ(x.l1_phys, D_REMAP, "... translate shows the new L1 page");
 	CHECK_EQ(x.gen.root_gen, r.gen.root_gen, "... same generation without changes");
@@ -1385,8 +1458,9 @@ out:
 }
 
 /*
- * TRANSLATE of L2-virtual addresses, one call each (nestor keeps no
- * translation cache: every call walks L2's tables and L1's nested tables):
+ * TRANSLATE of L2-virtual addresses, one call each (TRANSLATE bypasses
+ * the translation cache: every call walks L2's tables and L1's nested
+ * tables):
  * 16384 addresses, one per 4 KiB of the 64 MiB region (2 MiB pages in both
  * stages: 3 + 3 levels), and as many over the 32 permuted 4 KiB pages of
  * region 2 (4 KiB pages in both: 4 + 4 levels).  Each result is checked.
@@ -1432,6 +1506,74 @@ static void bench_translate(struct test *t, int rounds)
 			diag("  %llu wrong", (unsigned long long)wrong[k]);
 	printf("# introbench translate-summary n=%d rounds=%d per_s_2m=%.0f per_s_4k=%.0f cache=none\n",
 	       NX, rounds, median(rate, rounds), median(rate + rounds, rounds));
+	free(rate);
+}
+
+/*
+ * Translations/s with and without the translation cache, side by side:
+ * READ calls of one 8-byte L2-virtual segment each, over the same
+ * addresses as bench_translate() (16384 pages of 2M/2M, 32 pages of
+ * 4K/4K revisited), with F_NOCACHE and without, interleaved.  A call
+ * walks L2's tables itself either way (they are not cached across calls:
+ * L2 writes them without an exit); what the cache saves is every walk of
+ * L1's nested tables, for L2's table pages and for the data page.
+ */
+static void bench_xlate_cache(struct test *t, int rounds)
+{
+	enum { NX = BENCH_SIZE / SZ_4K };
+	static const char *const name[2] = { "2M/2M", "4K/4K" };
+	double *rate = calloc(4 * rounds, sizeof(double));
+	uint64_t wrong[4] = { 0 }, walks[4] = { 0 }, hits[4] = { 0 };
+	struct nestor_mem_seg s = { .space = NESTOR_SPACE_L2_VIRT, .len = 8 };
+	struct nestor_mem_read r;
+	uint64_t got;
+
+	if (!rate)
+		return;
+	s.buf = (uintptr_t)&got;
+	for (int rd = 0; rd < rounds; rd++) {
+		for (int j = 0; j < 4; j++) {
+			int k = (rd + j) % 4, pages = k / 2;
+			bool cached = k % 2;
+			double t0, dt;
+
+			t0 = now_s();
+			for (uint64_t i = 0; i < NX; i++) {
+				uint64_t in = (i * 8) % SZ_4K;
+
+				s.addr = pages == 0 ? V_BENCH + i * SZ_4K + in :
+					 V_R2 + (i % R2_PAGES) * SZ_4K + in;
+				memset(&r, 0, sizeof(r));
+				target(t, &r.target);
+				r.flags = cached ? 0 : NESTOR_MEM_F_NOCACHE;
+				r.nr_segs = 1;
+				r.seg_size = sizeof(s);
+				r.segs = (uintptr_t)&s;
+				if (ioctl(t->fd, NESTOR_IOC_READ, &r) || s.status ||
+				    got != pattern(s.addr))
+					wrong[k]++;
+				walks[k] += r.nested_walks;
+				hits[k] += r.cache_hits;
+			}
+			dt = now_s() - t0;
+			rate[k * rounds + rd] = NX / dt;
+			printf("# introbench xcache pages=%s cache=%s round=%d n=%d s=%.6f per_s=%.0f\n",
+			       name[pages], cached ? "on" : "off", rd, NX, dt, NX / dt);
+		}
+	}
+	for (int k = 0; k < 4; k++) {
+		if (!tap(!wrong[k], "bench: %d x %d cached-or-not reads (%s, cache %s), every one right",
+			 rounds, NX, name[k / 2], k % 2 ? "on" : "off"))
+			diag("  %llu wrong", (unsigned long long)wrong[k]);
+		printf("# introbench xcache-count pages=%s cache=%s nested_walks=%llu cache_hits=%llu\n",
+		       name[k / 2], k % 2 ? "on" : "off", (unsigned long long)walks[k],
+		       (unsigned long long)hits[k]);
+	}
+	tap(!hits[0] && !hits[2] && hits[1] && hits[3],
+	    "bench: F_NOCACHE never hits the cache, the cached runs do");
+	printf("# introbench xcache-summary n=%d rounds=%d off_2m=%.0f on_2m=%.0f off_4k=%.0f on_4k=%.0f\n",
+	       NX, rounds, median(rate, rounds), median(rate + rounds, rounds),
+	       median(rate + 2 * rounds, rounds), median(rate + 3 * rounds, rounds));
 	free(rate);
 }
 
@@ -1520,6 +1662,7 @@ int main(int argc, char *argv[])
 		/* The remote runs take minutes with L2 parked. */
 		expiry_param("3600000", NULL, 0);
 		bench_translate(&t, bench_rounds);
+		bench_xlate_cache(&t, bench_rounds);
 		bench_read(&t, bench_rounds);
 		if (bench_cmd)
 			bench_remote(&t, bench_cmd);
@@ -1531,6 +1674,7 @@ int main(int argc, char *argv[])
 	check_signed(&t);
 	check_nestorctl(&t, argv[0]);
 	check_remote(&t, argv[0]);
+	check_cache(&t);
 	if (run_to(&t, 2) < 0)
 		goto out;
 	check_remap(&t);

@@ -74,7 +74,9 @@ static void test_translate(void)
 		 x.target.cr3 = 0x1000));
 	XL_CASE(ENOENT, "L1_PHYS, unknown l2_id",
 		x.space = NESTOR_SPACE_L1_PHYS);
-	XL_CASE(EINVAL, "flags bit 2 (unknown)", x.flags = 4);
+	XL_CASE(EINVAL, "flags bit 3 (unknown)", x.flags = 8);
+	XL_CASE(EINVAL, "F_NOCACHE (translate always walks)",
+		x.flags = NESTOR_MEM_F_NOCACHE);
 	XL_CASE(EINVAL, "flags bit 31 (unknown)", x.flags = 0x80000000u);
 	XL_CASE(EOPNOTSUPP, "flags NESTOR_MEM_F_SIGN (translations are not signed)",
 		(x.flags = NESTOR_MEM_F_SIGN, x.sig.key_id = MON_KEY,
@@ -156,7 +158,10 @@ static void test_read(void)
 
 	RD_CASE(ENOENT, "valid request, unknown l2_id", (void)0);
 	RD_CASE(EINVAL, "nr_segs = 0", r.nr_segs = 0);
-	RD_CASE(EINVAL, "flags bit 2 (unknown)", r.flags = 4);
+	RD_CASE(EINVAL, "flags bit 3 (unknown)", r.flags = 8);
+	RD_CASE(ENOENT, "F_NOCACHE (accepted)", r.flags = NESTOR_MEM_F_NOCACHE);
+	RD_CASE(ENOENT, "F_NOCACHE | F_SIGN (accepted)",
+		(SIGNED(r), r.flags |= NESTOR_MEM_F_NOCACHE));
 	RD_CASE(ENOENT, "F_SIGN, monitor key, nonce (accepted)", SIGNED(r));
 	RD_CASE(EINVAL, "F_SIGN with key_id 0", (SIGNED(r), r.sig.key_id = 0));
 	RD_CASE(ENOKEY, "F_SIGN with an unknown key id",
@@ -184,6 +189,8 @@ static void test_read(void)
 	RD_CASE(EINVAL, "target.cr3 set without F_CR3", r.target.cr3 = 0x1000);
 	RD_CASE(EINVAL, "nr_ok (out) = 1 on input", r.nr_ok = 1);
 	RD_CASE(EINVAL, "bytes (out) = 1 on input", r.bytes = 1);
+	RD_CASE(EINVAL, "nested_walks (out) = 1 on input", r.nested_walks = 1);
+	RD_CASE(EINVAL, "cache_hits (out) = 1 on input", r.cache_hits = 1);
 	RD_CASE(EINVAL, "seg_size = sizeof - 8",
 		r.seg_size = sizeof(struct nestor_mem_seg) - 8);
 	RD_CASE(EINVAL, "seg_size = 0", r.seg_size = 0);
@@ -225,6 +232,27 @@ static void test_read(void)
 	bigseg[0].extra[0] = 1;
 	tap_errno(ioc(NESTOR_IOC_READ, &r), E2BIG,
 		  "READ: seg_size = sizeof + 8, nonzero tail");
+
+	/* The struct's own sizes: the first layout, and a newer one. */
+	{
+		struct {
+			struct nestor_mem_read r;
+			unsigned char extra[8];
+		} big;
+		struct nestor_mem_seg s1[1];
+
+		memset(&big, 0, sizeof(big));
+		rd_init(&big.r, s1, 1);
+		tap_errno(ioc(RW(0x11, NESTOR_MEM_READ_SIZE_VER0 - 8), &big),
+			  EINVAL, "READ: size NESTOR_MEM_READ_SIZE_VER0 - 8");
+		tap_errno(ioc(RW(0x11, NESTOR_MEM_READ_SIZE_VER0), &big),
+			  ENOENT, "READ: size NESTOR_MEM_READ_SIZE_VER0 (accepted)");
+		tap_errno(ioc(RW(0x11, sizeof(big)), &big), ENOENT,
+			  "READ: size + 8, zero tail (accepted)");
+		big.extra[0] = 1;
+		tap_errno(ioc(RW(0x11, sizeof(big)), &big), E2BIG,
+			  "READ: size + 8, nonzero tail");
+	}
 
 	/* The segment array runs into an unmapped page. */
 	two = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
@@ -281,7 +309,8 @@ static void test_walk(void)
 		(w.nr_fields = 0, w.fields = 0));
 	LW_CASE(ENOENT, "DEREF field with a negative deref_offset",
 		(f[1].flags = NESTOR_FIELD_F_DEREF, f[1].deref_offset = -8));
-	LW_CASE(EINVAL, "flags bit 2 (unknown)", w.flags = 4);
+	LW_CASE(EINVAL, "flags bit 3 (unknown)", w.flags = 8);
+	LW_CASE(ENOENT, "F_NOCACHE (accepted)", w.flags = NESTOR_MEM_F_NOCACHE);
 	LW_CASE(ENOENT, "F_SIGN, monitor key, nonce (accepted)", SIGNED(w));
 	LW_CASE(EINVAL, "F_SIGN with key_id 0", (SIGNED(w), w.sig.key_id = 0));
 	LW_CASE(ENOKEY, "F_SIGN with an unknown key id",
@@ -327,6 +356,27 @@ static void test_walk(void)
 	LW_CASE(EINVAL, "nr_nodes (out) = 1 on input", w.nr_nodes = 1);
 	LW_CASE(EINVAL, "nr_bad (out) = 1 on input", w.nr_bad = 1);
 	LW_CASE(EINVAL, "end (out) = 1 on input", w.end = 1);
+	LW_CASE(EINVAL, "nested_walks (out) = 1 on input", w.nested_walks = 1);
+	LW_CASE(EINVAL, "cache_hits (out) = 1 on input", w.cache_hits = 1);
+	{
+		struct {
+			struct nestor_list_walk w;
+			unsigned char extra[8];
+		} big;
+		struct nestor_walk_field f[2];
+
+		memset(&big, 0, sizeof(big));
+		lw_init(&big.w, f);
+		tap_errno(ioc(RW(0x12, NESTOR_LIST_WALK_SIZE_VER0 - 8), &big),
+			  EINVAL, "LIST_WALK: size NESTOR_LIST_WALK_SIZE_VER0 - 8");
+		tap_errno(ioc(RW(0x12, NESTOR_LIST_WALK_SIZE_VER0), &big),
+			  ENOENT, "LIST_WALK: size NESTOR_LIST_WALK_SIZE_VER0 (accepted)");
+		tap_errno(ioc(RW(0x12, sizeof(big)), &big), ENOENT,
+			  "LIST_WALK: size + 8, zero tail (accepted)");
+		big.extra[7] = 1;
+		tap_errno(ioc(RW(0x12, sizeof(big)), &big), E2BIG,
+			  "LIST_WALK: size + 8, nonzero tail");
+	}
 	tap_errno(ioc(NESTOR_IOC_LIST_WALK, NULL), EFAULT, "LIST_WALK: NULL");
 	tap_errno(ioc(_IOW(NESTOR_IOC_MAGIC, 0x12, struct nestor_list_walk),
 		      records), ENOTTY, "LIST_WALK as _IOW");

@@ -327,6 +327,13 @@ enum nestor_space {
  * flag, every field of struct nestor_mem_sig must be zero.
  */
 #define NESTOR_MEM_F_SIGN	_BITULL(1)
+/*
+ * READ and LIST_WALK: neither use nor fill the L2's translation cache;
+ * every L2-physical page is found by walking L1's nested tables
+ * (Documentation/introspection.rst, "Translation cache").  TRANSLATE
+ * always walks, and refuses the flag with EINVAL.
+ */
+#define NESTOR_MEM_F_NOCACHE	_BITULL(2)
 
 /*
  * struct nestor_mem_target - which L2, and which L2 page tables.
@@ -487,7 +494,10 @@ struct nestor_mem_seg {
  * (sizeof(struct nestor_mem_seg) today).  1 <= nr_segs <=
  * NESTOR_MEM_MAX_SEGS and the lengths add up to at most
  * NESTOR_MEM_MAX_BYTES, or the call fails with E2BIG.  A failing segment
- * does not fail the call.  Out: @nr_ok segments complete, @bytes copied.
+ * does not fail the call.  Out: @nr_ok segments complete, @bytes copied;
+ * @nested_walks: walks of L1's nested tables the call made, @cache_hits:
+ * L2-physical pages it found in the translation cache instead (both
+ * diagnostics: the MAC does not cover them).
  */
 struct nestor_mem_read {
 	__u32 flags;
@@ -499,7 +509,13 @@ struct nestor_mem_read {
 	__u64 bytes;
 	struct nestor_mem_gen gen;
 	struct nestor_mem_sig sig;
+	/* out (0 in the request), not signed; absent from _SIZE_VER0 */
+	__u32 nested_walks;
+	__u32 cache_hits;
 };
+
+/* The first size of struct nestor_mem_read; still accepted. */
+#define NESTOR_MEM_READ_SIZE_VER0	224
 
 #define NESTOR_WALK_MAX_NODES	65536
 #define NESTOR_WALK_MAX_FIELDS	32
@@ -551,7 +567,8 @@ struct nestor_walk_record {
  * It stops at @head, at NULL, after @max_nodes (1..NESTOR_WALK_MAX_NODES)
  * nodes, at a cycle, or at an unreadable link; @end says which.
  * Out: @record_size, @nr_nodes records in @records, @nr_bad of them with
- * an unreadable field, @end, @gen.
+ * an unreadable field, @end, @gen, and @nested_walks and @cache_hits as
+ * in struct nestor_mem_read.
  */
 struct nestor_list_walk {
 	__u32 flags;
@@ -571,7 +588,13 @@ struct nestor_list_walk {
 	__u32 end;
 	struct nestor_mem_gen gen;
 	struct nestor_mem_sig sig;
+	/* out (0 in the request), not signed; absent from _SIZE_VER0 */
+	__u32 nested_walks;
+	__u32 cache_hits;
 };
+
+/* The first size of struct nestor_list_walk; still accepted. */
+#define NESTOR_LIST_WALK_SIZE_VER0	264
 
 #define NESTOR_IOC_TRANSLATE	_IOWR(NESTOR_IOC_MAGIC, 0x10, struct nestor_translate)
 #define NESTOR_IOC_READ		_IOWR(NESTOR_IOC_MAGIC, 0x11, struct nestor_mem_read)
