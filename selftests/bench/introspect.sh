@@ -10,6 +10,8 @@
 # One L0 boot per backend in LIST (comma-separated; default svm) runs
 # `mem_l2 TIMEOUT --bench R introspect-remote.sh` (selftests/nested/mem_l2.c):
 #   - translations/s: 16384 NESTOR_IOC_TRANSLATE calls per round (no cache);
+#     and 16384 one-segment READ calls per round with the translation cache
+#     and with NESTOR_MEM_F_NOCACHE, interleaved;
 #   - 64 MiB of L2 memory read by nestor (64 READ calls of 1 MiB, as
 #     nestorctl read does; one call of 64 segments; 64 calls by L1-physical
 #     address, which skips the table walks) against pread() of
@@ -166,6 +168,14 @@ for be in $backends; do
 			echo "    2M/2M pages (3+3 levels): $(field translate-summary per_s_2m "$r")/s; 4K/4K pages (4+4 levels): $(field translate-summary per_s_4k "$r")/s"
 		else
 			echo "  translate: no figures"
+		fi
+		if [[ -n $(field xcache-summary n "$r") ]]; then
+			echo "  translations/s with and without the translation cache (READ of 8 bytes, one call each; L2's tables walked in both), median of $(field xcache-summary rounds "$r") x $(field xcache-summary n "$r"):"
+			echo "    2M/2M pages: cache off $(field xcache-summary off_2m "$r")/s, on $(field xcache-summary on_2m "$r")/s"
+			echo "    4K/4K pages: cache off $(field xcache-summary off_4k "$r")/s, on $(field xcache-summary on_4k "$r")/s"
+			sed -n 's/^# introbench xcache-count /    counts: /p' "$r"
+		else
+			echo "  translation cache: no figures"
 		fi
 	} >>"$OUT"
 done
