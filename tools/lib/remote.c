@@ -255,6 +255,9 @@ int nestor_remote_read(struct nestor_remote *rm, struct nestor_mem_read *r)
 	req.nr_ok = ans.nr_ok;
 	req.bytes = ans.bytes;
 	req.gen = ans.gen;
+	/* diagnostics: not covered by the MAC, and not checked */
+	req.nested_walks = ans.nested_walks;
+	req.cache_hits = ans.cache_hits;
 	memcpy(req.sig.nonce, ans.sig.nonce, sizeof(nonce));	/* echo */
 	memcpy(req.sig.mac, ans.sig.mac, sizeof(req.sig.mac));
 	req.sig.vm_id = ans.sig.vm_id;
@@ -312,6 +315,8 @@ int nestor_remote_walk(struct nestor_remote *rm, struct nestor_list_walk *w)
 	req.nr_bad = ans.nr_bad;
 	req.end = ans.end;
 	req.gen = ans.gen;
+	req.nested_walks = ans.nested_walks;	/* not covered by the MAC */
+	req.cache_hits = ans.cache_hits;
 	memcpy(req.sig.nonce, ans.sig.nonce, sizeof(nonce));
 	memcpy(req.sig.mac, ans.sig.mac, sizeof(req.sig.mac));
 	req.sig.vm_id = ans.sig.vm_id;

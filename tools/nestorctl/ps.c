@@ -40,7 +40,18 @@ struct ps_ctx {
 	uint64_t kaslr;
 	uint64_t calls;			/* ioctls made */
 	struct nestor_mem_gen gen;	/* of the last call */
+	uint32_t mem_flags;		/* NESTOR_MEM_F_NOCACHE or 0 */
+	/* the kernel's own counts, summed over the calls (not signed) */
+	uint64_t nested_walks, cache_hits;
 };
+
+static void count(struct ps_ctx *c, const struct nestor_mem_gen *gen,
+		  uint32_t nested_walks, uint32_t cache_hits)
+{
+	c->gen = *gen;
+	c->nested_walks += nested_walks;
+	c->cache_hits += cache_hits;
+}
 
 struct ps_proc {
 	uint64_t task;
@@ -58,15 +69,15 @@ static int read1(struct ps_ctx *c, uint64_t va, void *buf, uint64_t len,
 		.buf = (uintptr_t)buf,
 	};
 	struct nestor_mem_read r = {
-		.flags = NESTOR_MEM_F_CR3, .nr_segs = 1, .target = c->t,
-		.segs = (uintptr_t)&s, .seg_size = sizeof(s),
+		.flags = NESTOR_MEM_F_CR3 | c->mem_flags, .nr_segs = 1,
+		.target = c->t, .segs = (uintptr_t)&s, .seg_size = sizeof(s),
 	};
 	int err = nctl_read(c->n, &r);
 
 	c->calls++;
 	if (err)
 		return err;
-	c->gen = r.gen;
+	count(c, &r.gen, r.nested_walks, r.cache_hits);
 	*status = s.status;
 	return 0;
 }
@@ -108,7 +119,7 @@ static int kaslr_probe(struct ps_ctx *c, uint32_t flags, uint64_t base,
 		s[k].buf = (uintptr_t)(bufs + k * len);
 	}
 	memset(&r, 0, sizeof(r));
-	r.flags = flags;
+	r.flags = flags | c->mem_flags;
 	r.target = c->t;
 	r.nr_segs = nk;
 	r.seg_size = sizeof(*s);
@@ -116,7 +127,7 @@ static int kaslr_probe(struct ps_ctx *c, uint32_t flags, uint64_t base,
 	*err = nctl_read(c->n, &r);
 	c->calls++;
 	if (!*err) {
-		c->gen = r.gen;
+		count(c, &r.gen, r.nested_walks, r.cache_hits);
 		for (k = 0; k < nk; k++) {
 			if (s[k].status || memcmp(bufs + k * len, want, len))
 				continue;
@@ -196,7 +207,7 @@ static int kaslr_find(struct ps_ctx *c, const char **why)
 	s[1].addr = c->p->init_task + c->kaslr + c->p->pid.offset;
 	s[1].len = sizeof(pid);
 	s[1].buf = (uintptr_t)&pid;
-	r.flags = NESTOR_MEM_F_CR3;
+	r.flags = NESTOR_MEM_F_CR3 | c->mem_flags;
 	r.target = c->t;
 	r.nr_segs = 2;
 	r.seg_size = sizeof(s[0]);
@@ -205,6 +216,7 @@ static int kaslr_find(struct ps_ctx *c, const char **why)
 	c->calls++;
 	if (err)
 		goto fail;
+	count(c, &r.gen, r.nested_walks, r.cache_hits);
 	if (r.nr_ok != 2 || memcmp(comm, "swapper", 7) || pid) {
 		*why = "init_task is not the idle task at the offset found (wrong profile?)";
 		return ENOENT;
@@ -252,7 +264,7 @@ static int ps_walk(struct ps_ctx *c, uint32_t max, struct ps_proc **out,
 		return ENOMEM;
 	}
 	memset(&w, 0, sizeof(w));
-	w.flags = NESTOR_MEM_F_CR3;
+	w.flags = NESTOR_MEM_F_CR3 | c->mem_flags;
 	w.space = NESTOR_SPACE_L2_VIRT;
 	w.target = c->t;
 	w.head = p->init_task + c->kaslr + p->tasks.offset;
@@ -275,7 +287,7 @@ static int ps_walk(struct ps_ctx *c, uint32_t max, struct ps_proc **out,
 		free(procs);
 		return EPROTO;
 	}
-	c->gen = w.gen;
+	count(c, &w.gen, w.nested_walks, w.cache_hits);
 	for (uint32_t i = 0; i < w.nr_nodes; i++) {
 		uint8_t *rec = recs + (size_t)i * rsz;
 		struct nestor_walk_record *h = (void *)rec;
@@ -409,6 +421,7 @@ int nestorctl_ps(int argc, char **argv)
 		{ "per-datum", no_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "stats", no_argument, NULL, 's' },
+		{ "no-cache", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *pfile = getenv("NESTOR_PROFILE"), *why = "";
@@ -449,6 +462,9 @@ int nestorctl_ps(int argc, char **argv)
 			break;
 		case 's':
 			stats = true;
+			break;
+		case 'n':
+			c.mem_flags = NESTOR_MEM_F_NOCACHE;
 			break;
 		case ':':
 			return usage_err("option '%s' needs a value", argv[optind - 1]);
@@ -521,6 +537,12 @@ int nestorctl_ps(int argc, char **argv)
 		json_u64(&j, c.gen.root_gen);
 		json_key(&j, "changed");
 		json_u64(&j, c.gen.changed);
+		json_key(&j, "cache");
+		json_bool(&j, !c.mem_flags);
+		json_key(&j, "nested_walks");
+		json_u64(&j, c.nested_walks);
+		json_key(&j, "cache_hits");
+		json_u64(&j, c.cache_hits);
 		json_key(&j, "processes");
 		json_arr_begin(&j);
 		for (uint32_t i = 0; i < nr; i++) {
@@ -553,10 +575,11 @@ int nestorctl_ps(int argc, char **argv)
 	}
 	free(procs);
 	if (stats)
-		fprintf(stderr, "nestorctl: ps: %u processes, %s: %" PRIu64 " calls in %" PRIu64 " us; KASLR offset %#" PRIx64 ": %" PRIu64 " calls in %" PRIu64 " us; walk end %s\n",
+		fprintf(stderr, "nestorctl: ps: %u processes, %s: %" PRIu64 " calls in %" PRIu64 " us; KASLR offset %#" PRIx64 ": %" PRIu64 " calls in %" PRIu64 " us; walk end %s; nested walks %" PRIu64 ", cache hits %" PRIu64 "%s\n",
 			nr, per_datum ? "per-datum" : "walk", c.calls - kcalls,
 			(v - t1) / 1000, c.kaslr, kcalls, (t1 - t0) / 1000,
-			nestor_walk_end_name(end));
+			nestor_walk_end_name(end), c.nested_walks, c.cache_hits,
+			c.mem_flags ? " (--no-cache)" : "");
 	if (c.gen.changed)
 		fprintf(stderr, "nestorctl: ps: the tables changed during the walk (flags %#x)\n",
 			c.gen.changed);
