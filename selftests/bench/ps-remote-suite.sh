@@ -157,10 +157,13 @@ while [ $r -le "$ROUNDS" ]; do
 	if [ $((r % 2)) = 1 ]; then run batched $r; run per-datum $r
 	else run per-datum $r; run batched $r; fi
 	# The same LIST_WALK locally (no network, unsigned): what the listing
-	# costs in L0 itself.
-	"$B/nestorctl" ps "$id" --profile "$PROFILE" --json >"$W/json.local.$r" 2>/dev/null
-	echo "# psbench run mode=local round=$r procs=$(nj_jq '.processes | length' "$W/json.local.$r" 2>/dev/null) us=$(nj_jq '.ns / 1000 | floor' "$W/json.local.$r" 2>/dev/null)" |
-		tee -a "$W/lines"
+	# costs in L0 itself, with the translation cache and without.
+	for m in local local-nocache; do
+		"$B/nestorctl" ps "$id" --profile "$PROFILE" --json \
+			$([ $m = local ] || echo --no-cache) >"$W/json.$m.$r" 2>/dev/null
+		echo "# psbench run mode=$m round=$r procs=$(nj_jq '.processes | length' "$W/json.$m.$r" 2>/dev/null) us=$(nj_jq '.ns / 1000 | floor' "$W/json.$m.$r" 2>/dev/null) nested_walks=$(nj_jq '.nested_walks' "$W/json.$m.$r" 2>/dev/null) cache_hits=$(nj_jq '.cache_hits' "$W/json.$m.$r" 2>/dev/null)" |
+			tee -a "$W/lines"
+	done
 	r=$((r + 1))
 done
 kill $mpid
@@ -211,8 +214,10 @@ bt=$(med batched round_trips) bu=$(med batched us) bk=$(med batched kaslr_round_
 bku=$(med batched kaslr_us) bw=$(med batched wall_ms) bp=$(med batched rx_packets)
 pt=$(med per-datum round_trips) pu=$(med per-datum us) pk=$(med per-datum kaslr_round_trips)
 pku=$(med per-datum kaslr_us) pw=$(med per-datum wall_ms) pp=$(med per-datum rx_packets)
-lu=$(med local us)
-echo "# psbench summary rounds=$ROUNDS procs=$(wc -l <"$W/out.batched.1") sleepers=$SLEEPERS delay=$DELAY rtt_min_avg_ms=${rtt:-?} batched_rt=$bt batched_us=$bu batched_kaslr_rt=$bk batched_kaslr_us=$bku batched_wall_ms=$bw batched_rx=$bp perdatum_rt=$pt perdatum_us=$pu perdatum_kaslr_rt=$pk perdatum_kaslr_us=$pku perdatum_wall_ms=$pw perdatum_rx=$pp local_us=$lu speedup=$(awk -v a="$pu" -v b="$bu" 'BEGIN { printf (b > 0) ? "%.1f" : "0", a / b }') speedup_total=$(awk -v a="$pu" -v b="$bu" -v c="$pku" -v d="$bku" 'BEGIN { printf (b + d > 0) ? "%.1f" : "0", (a + c) / (b + d) }')"
+lu=$(med local us) lnu=$(med local-nocache us)
+lw=$(med local nested_walks) lh=$(med local cache_hits)
+lnw=$(med local-nocache nested_walks) lnh=$(med local-nocache cache_hits)
+echo "# psbench summary rounds=$ROUNDS procs=$(wc -l <"$W/out.batched.1") sleepers=$SLEEPERS delay=$DELAY rtt_min_avg_ms=${rtt:-?} batched_rt=$bt batched_us=$bu batched_kaslr_rt=$bk batched_kaslr_us=$bku batched_wall_ms=$bw batched_rx=$bp perdatum_rt=$pt perdatum_us=$pu perdatum_kaslr_rt=$pk perdatum_kaslr_us=$pku perdatum_wall_ms=$pw perdatum_rx=$pp local_us=$lu local_walks=$lw local_hits=$lh local_nocache_us=$lnu local_nocache_walks=$lnw local_nocache_hits=$lnh speedup=$(awk -v a="$pu" -v b="$bu" 'BEGIN { printf (b > 0) ? "%.1f" : "0", a / b }') speedup_total=$(awk -v a="$pu" -v b="$bu" -v c="$pku" -v d="$bku" 'BEGIN { printf (b + d > 0) ? "%.1f" : "0", (a + c) / (b + d) }')"
 "$B/nestorctl" key del monitor $KEY_ID >/dev/null 2>&1
 stop_l1
 note "done in $(rl_elapsed "$t0") s"

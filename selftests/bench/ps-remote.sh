@@ -133,7 +133,8 @@ speed=$(field summary speedup "$r")
 		printf '    %-10s %6s round trips %10s ms listing; KASLR search %s round trip(s) %s ms; whole command %s ms; %s rx packets\n' \
 			per-datum "$rt_p" "$(ms "$us_p")" "$(field summary perdatum_kaslr_rt "$r")" "$(ms "$(field summary perdatum_kaslr_us "$r")")" \
 			"$(field summary perdatum_wall_ms "$r")" "$(field summary perdatum_rx "$r")"
-		echo "    the same LIST_WALK locally in L0 (no network, unsigned): $(ms "$(field summary local_us "$r")") ms"
+		echo "    the same LIST_WALK locally in L0 (no network, unsigned): $(ms "$(field summary local_us "$r")") ms ($(field summary local_walks "$r") nested walks, $(field summary local_hits "$r") cache hits)"
+		echo "    ... with --no-cache: $(ms "$(field summary local_nocache_us "$r")") ms ($(field summary local_nocache_walks "$r") nested walks, $(field summary local_nocache_hits "$r") cache hits)"
 		echo "    per-datum: $(awk -v u="$us_p" -v n="$rt_p" 'BEGIN { printf (n > 0) ? "%.2f" : "?", u / n / 1000 }') ms per verified round trip"
 		echo "    speedup of the listing ${speed}x ($(goal "$speed" 100) for >= 100x); with the KASLR search included $(field summary speedup_total "$r")x"
 		echo "    batched listing in $rt_b round trip(s) ($([[ $rt_b == 1 ]] && echo "goal met" || echo "goal missed") for 1)"

@@ -16,7 +16,7 @@ PROFILE=$RL_DIR/l2-profile
 W=$RL_RUN/ps
 mkdir -p "$W"
 
-n=0 failed=0 total=8
+n=0 failed=0 total=9
 tap() { # tap ok|fail|skip NAME [REASON]
 	n=$((n + 1))
 	case "$1" in
@@ -91,7 +91,11 @@ cat "$W/walk.err" >&2
 "$NESTORCTL" ps "$id" --profile "$PROFILE" --per-datum --json --stats >"$W/datum.json" 2>"$W/datum.err"
 rc2=$?
 cat "$W/datum.err" >&2
+"$NESTORCTL" ps "$id" --profile "$PROFILE" --no-cache --json --stats >"$W/nocache.json" 2>"$W/nocache.err"
+rc3=$?
+cat "$W/nocache.err" >&2
 "$NESTORCTL" ps "$id" --profile "$PROFILE" | sed 's/^/# /'
+nj_jq -r '.processes[] | "\(.pid) \(.comm)"' "$W/nocache.json" 2>/dev/null | norm >"$W/nocache-ps"
 nj_jq -r '.processes[] | "\(.pid) \(.comm)"' "$W/walk.json" 2>/dev/null | norm >"$W/nestor-ps"
 nj_jq -r '.processes[] | "\(.pid) \(.comm)"' "$W/datum.json" 2>/dev/null | norm >"$W/datum-ps"
 calls=$(nj_jq -r '.calls' "$W/walk.json" 2>/dev/null)
@@ -131,6 +135,20 @@ if [ $rc2 = 0 ] && cmp -s "$W/nestor-ps" "$W/datum-ps" && [ "${dcalls:-0}" -gt "
 else
 	tap fail "--per-datum gives the same list" "rc $rc2, calls $dcalls"
 	diff "$W/nestor-ps" "$W/datum-ps" | sed 's/^/# /'
+fi
+# The translation cache: the walk found pages there (KASLR probe, parents,
+# each task's next link); --no-cache walked L1's tables for every one.
+hits=$(nj_jq -r '.cache_hits' "$W/walk.json" 2>/dev/null)
+walks=$(nj_jq -r '.nested_walks' "$W/walk.json" 2>/dev/null)
+nhits=$(nj_jq -r '.cache_hits' "$W/nocache.json" 2>/dev/null)
+nwalks=$(nj_jq -r '.nested_walks' "$W/nocache.json" 2>/dev/null)
+note "translation cache: walk $walks nested walks, $hits hits; --no-cache $nwalks walks, $nhits hits"
+if [ $rc3 = 0 ] && cmp -s "$W/nestor-ps" "$W/nocache-ps" && [ "$nhits" = 0 ] &&
+   [ "${hits:-0}" -gt 0 ] 2>/dev/null && [ "${nwalks:-0}" -gt "${walks:-0}" ] 2>/dev/null; then
+	tap ok "--no-cache gives the same list, no cache hits ($nwalks nested walks; cached: $walks, $hits hits)"
+else
+	tap fail "--no-cache gives the same list, no cache hits" "rc $rc3; cached: $walks walks, $hits hits; --no-cache: $nwalks walks, $nhits hits"
+	diff "$W/nestor-ps" "$W/nocache-ps" | sed 's/^/# /'
 fi
 stop_l1
 note "done in $(rl_elapsed "$t0") s"
