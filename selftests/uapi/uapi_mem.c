@@ -41,6 +41,25 @@ static int ioc(unsigned long nr, void *arg)
 	return ioctl(dev_fd, nr, arg) ? errno : 0;
 }
 
+/*
+ * A struct that grew: its first size @ver0 is still accepted, less is
+ * not; @arg is a valid request (for no L2) followed by 8 zero bytes
+ * (@size in all), and @tail one of them.
+ */
+static void size_cases(unsigned int nr, const char *name, size_t ver0,
+		       void *arg, size_t size, unsigned char *tail)
+{
+	tap_errno(ioc(RW(nr, ver0 - 8), arg), EINVAL,
+		  "%s: size %zu (the first size - 8)", name, ver0 - 8);
+	tap_errno(ioc(RW(nr, ver0), arg), ENOENT,
+		  "%s: the first size, %zu (accepted)", name, ver0);
+	tap_errno(ioc(RW(nr, size), arg), ENOENT,
+		  "%s: size + 8, zero tail (accepted)", name);
+	*tail = 1;
+	tap_errno(ioc(RW(nr, size), arg), E2BIG,
+		  "%s: size + 8, nonzero tail", name);
+}
+
 /* ------------------------------------------------------------------ */
 /* NESTOR_IOC_TRANSLATE                                                */
 /* ------------------------------------------------------------------ */
@@ -243,15 +262,8 @@ static void test_read(void)
 
 		memset(&big, 0, sizeof(big));
 		rd_init(&big.r, s1, 1);
-		tap_errno(ioc(RW(0x11, NESTOR_MEM_READ_SIZE_VER0 - 8), &big),
-			  EINVAL, "READ: size NESTOR_MEM_READ_SIZE_VER0 - 8");
-		tap_errno(ioc(RW(0x11, NESTOR_MEM_READ_SIZE_VER0), &big),
-			  ENOENT, "READ: size NESTOR_MEM_READ_SIZE_VER0 (accepted)");
-		tap_errno(ioc(RW(0x11, sizeof(big)), &big), ENOENT,
-			  "READ: size + 8, zero tail (accepted)");
-		big.extra[0] = 1;
-		tap_errno(ioc(RW(0x11, sizeof(big)), &big), E2BIG,
-			  "READ: size + 8, nonzero tail");
+		size_cases(0x11, "READ", NESTOR_MEM_READ_SIZE_VER0, &big,
+			   sizeof(big), &big.extra[0]);
 	}
 
 	/* The segment array runs into an unmapped page. */
@@ -367,15 +379,8 @@ static void test_walk(void)
 
 		memset(&big, 0, sizeof(big));
 		lw_init(&big.w, f);
-		tap_errno(ioc(RW(0x12, NESTOR_LIST_WALK_SIZE_VER0 - 8), &big),
-			  EINVAL, "LIST_WALK: size NESTOR_LIST_WALK_SIZE_VER0 - 8");
-		tap_errno(ioc(RW(0x12, NESTOR_LIST_WALK_SIZE_VER0), &big),
-			  ENOENT, "LIST_WALK: size NESTOR_LIST_WALK_SIZE_VER0 (accepted)");
-		tap_errno(ioc(RW(0x12, sizeof(big)), &big), ENOENT,
-			  "LIST_WALK: size + 8, zero tail (accepted)");
-		big.extra[7] = 1;
-		tap_errno(ioc(RW(0x12, sizeof(big)), &big), E2BIG,
-			  "LIST_WALK: size + 8, nonzero tail");
+		size_cases(0x12, "LIST_WALK", NESTOR_LIST_WALK_SIZE_VER0, &big,
+			   sizeof(big), &big.extra[7]);
 	}
 	tap_errno(ioc(NESTOR_IOC_LIST_WALK, NULL), EFAULT, "LIST_WALK: NULL");
 	tap_errno(ioc(_IOW(NESTOR_IOC_MAGIC, 0x12, struct nestor_list_walk),
