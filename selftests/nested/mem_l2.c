@@ -1512,7 +1512,7 @@ static void bench_translate(struct test *t, int rounds)
 /*
  * Translations/s with and without the translation cache, side by side:
  * READ calls of one 8-byte L2-virtual segment each, over the same
- * addresses as bench_translate() (16384 pages of 2M/2M, 32 pages of
+ * kind of pages as bench_translate() (16384 pages of 2M/2M; 16 pages of
  * 4K/4K revisited), with F_NOCACHE and without, interleaved.  A call
  * walks L2's tables itself either way (they are not cached across calls:
  * L2 writes them without an exit); what the cache saves is every walk of
@@ -1541,8 +1541,9 @@ static void bench_xlate_cache(struct test *t, int rounds)
 			for (uint64_t i = 0; i < NX; i++) {
 				uint64_t in = (i * 8) % SZ_4K;
 
+				/* region 2's first 16 pages hold the pattern */
 				s.addr = pages == 0 ? V_BENCH + i * SZ_4K + in :
-					 V_R2 + (i % R2_PAGES) * SZ_4K + in;
+					 V_R2 + (i % 16) * SZ_4K + in;
 				memset(&r, 0, sizeof(r));
 				target(t, &r.target);
 				r.flags = cached ? 0 : NESTOR_MEM_F_NOCACHE;
