@@ -133,14 +133,15 @@ void nestor_mem_vm_gone(struct kvm *kvm, struct nestor_mem_vm *mv)
  * context, kept across calls.  They hold only while the VM's root
  * generation is @gen: every nested-table page is write-tracked before it
  * is walked (mem_track_table()), so an L1 write to any table an entry was
- * read from bumps the generation, and the next lookup finds the cache
- * stale and empties it.  A walk that met an untracked table fills nothing.
+ * read from bumps the generation: lookups then miss, and the next fill
+ * empties the cache.  A walk that met an untracked table fills nothing.
  * L2's own page tables are not cached across calls: L2 writes them
  * without an exit, so nothing would tell.
  */
 struct nestor_xlate_cache {
-	spinlock_t lock;		/* @gen and @set */
+	spinlock_t lock;		/* @gen, @levels and @set */
 	u64 gen;
+	u8 levels;			/* of the nested tables walked */
 	struct xc_entry {
 		u64 tag;	/* page start | page shift; 0: empty */
 		u64 l1;		/* L1 address of the page start */
@@ -509,7 +510,7 @@ static bool xc_lookup(struct mem_call *c, u64 l2pa, u64 *l1, u64 *size)
 	int i;
 
 	spin_lock(&xc->lock);
-	if (xc->gen != c->gen.root_gen ||
+	if (xc->gen != c->gen.root_gen || xc->levels != c->s2_levels ||
 	    atomic64_read(&c->mv->gen) != c->gen.root_gen)
 		goto out;
 	for (i = 0; i < 2 * XC_WAYS && !hit; i++) {
@@ -536,9 +537,10 @@ static void xc_fill(struct mem_call *c, u64 l2pa, const struct walk *w)
 	spin_lock(&xc->lock);
 	/* A write seen since the call began: these tables may be stale. */
 	if (atomic64_read(&c->mv->gen) == c->gen.root_gen) {
-		if (xc->gen != c->gen.root_gen) {
+		if (xc->gen != c->gen.root_gen || xc->levels != c->s2_levels) {
 			memset(xc->set, 0, sizeof(xc->set));
 			xc->gen = c->gen.root_gen;
+			xc->levels = c->s2_levels;
 		}
 		e = xc_set(xc, l2pa, w->size > PAGE_SIZE);
 		e[1] = e[0];
