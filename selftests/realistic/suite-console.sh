@@ -218,7 +218,7 @@ counters() {
 		sed -n 's/^voluntary_ctxt_switches:[[:space:]]*/rd_sleeps=/p' "/proc/$sess/status"
 		sed -n 's/^syscr: /rd_syscr=/p' "/proc/$sess/io"
 	fi
-	cat /proc/"$RL_L1_PID"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "qemu_ns=%d\n", s }'
+	cat /proc/"$RL_L1_PID"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "qemu_ns=%.0f\n", s }'
 	awk '$1 == "cpu" { print "l0_user=" $2 + $3, "l0_sys=" $4 + $7 + $8, "l0_idle=" $5 + $6 }' /proc/stat
 }
 # delta A B: B - A for every key of B, on one line.
