@@ -22,6 +22,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/hrtimer.h>
 #include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/module.h>
@@ -37,6 +38,11 @@
 
 #define CONSOLE_IN_SIZE		4096	/* input buffer (power of two) */
 #define CONSOLE_CHUNK		4096	/* bounce buffer per read()/write() */
+/*
+ * While output streams, readers are woken at most once per CONSOLE_WAKE_NS
+ * (see readers_due()): 500 times a second, more than a terminal shows.
+ */
+#define CONSOLE_WAKE_NS		(2 * NSEC_PER_MSEC)
 
 struct nestor_console {
 	struct list_head node;		/* consoles */
@@ -62,6 +68,10 @@ struct nestor_console {
 	unsigned int readers;
 	bool writer;
 	wait_queue_head_t rwait, wwait;
+	/* reader wakeups: see readers_due() */
+	struct hrtimer wake_timer;
+	u64 last_wake;
+	bool input_taken, wake_armed;
 	bool irq_line;
 	u64 tx_bytes, rx_bytes, dropped, port_exits, string_exits;
 	u64 irq_raised;
@@ -170,6 +180,48 @@ static void note_irq(struct nestor_console *con)
 	con->irq_line = line;
 }
 
+/*
+ * Whether new output wakes the readers now.  Waking a reader for every
+ * byte costs more than the byte: a reader on the vCPU's own CPU preempts
+ * it, reads one byte and sleeps again, two context switches per byte
+ * (selftests/bench/README.md).  So while output streams, readers are woken
+ * at most once per CONSOLE_WAKE_NS, by wake_timer for what came since the
+ * last wakeup; poll() and read() see every byte at once as before.  What
+ * cannot wait goes now: the first output after a quiet spell, output after
+ * the guest took input (a keystroke's echo), and a ring too full for the
+ * transmitter (the guest waits on THRE).
+ */
+static bool readers_due(struct nestor_console *con, u64 now)
+{
+	if (con->input_taken || con->uart.tx_count ||
+	    now - con->last_wake >= CONSOLE_WAKE_NS) {
+		con->input_taken = false;
+		con->last_wake = now;
+		return true;
+	}
+	if (!con->wake_armed) {
+		con->wake_armed = true;
+		hrtimer_start(&con->wake_timer,
+			      ns_to_ktime(con->last_wake + CONSOLE_WAKE_NS),
+			      HRTIMER_MODE_ABS);
+	}
+	return false;
+}
+
+static enum hrtimer_restart wake_timer_fn(struct hrtimer *t)
+{
+	struct nestor_console *con = container_of(t, struct nestor_console,
+						  wake_timer);
+	unsigned long flags;
+
+	spin_lock_irqsave(&con->lock, flags);
+	con->wake_armed = false;
+	con->last_wake = ktime_get_ns();
+	spin_unlock_irqrestore(&con->lock, flags);
+	wake_up_interruptible(&con->rwait);
+	return HRTIMER_NORESTART;
+}
+
 /* ---------------------------------------------------------------- */
 /* the claim: L2's port accesses                                      */
 /* ---------------------------------------------------------------- */
@@ -182,6 +234,7 @@ static enum nestor_claim_result console_handle(struct nestor_exit_ctx *ec,
 	struct kvm_vcpu *vcpu = ec->vcpu;
 	u64 now = ktime_get_ns();
 	u64 rax, val = 0, tx_before, in_before;
+	unsigned long flags;
 	bool woke_tx, woke_in;
 	unsigned int i;
 
@@ -204,14 +257,14 @@ static enum nestor_claim_result console_handle(struct nestor_exit_ctx *ec,
 	 * tables.  It goes to L1, counted (Documentation/console.rst).
 	 */
 	if (e->string) {
-		spin_lock(&con->lock);
+		spin_lock_irqsave(&con->lock, flags);
 		con->string_exits++;
-		spin_unlock(&con->lock);
+		spin_unlock_irqrestore(&con->lock, flags);
 		return NESTOR_PASS;
 	}
 
 	rax = nestor_reg_read(vcpu, VCPU_REGS_RAX);
-	spin_lock(&con->lock);
+	spin_lock_irqsave(&con->lock, flags);
 	tx_before = con->head;
 	in_before = con->in_tail;
 	/*
@@ -233,9 +286,11 @@ static enum nestor_claim_result console_handle(struct nestor_exit_ctx *ec,
 	}
 	note_irq(con);
 	con->port_exits++;
-	woke_tx = con->head != tx_before;
 	woke_in = con->in_tail != in_before;
-	spin_unlock(&con->lock);
+	if (woke_in)
+		con->input_taken = true;
+	woke_tx = con->head != tx_before && readers_due(con, now);
+	spin_unlock_irqrestore(&con->lock, flags);
 
 	if (woke_tx)
 		wake_up_interruptible(&con->rwait);
@@ -278,9 +333,9 @@ static ssize_t console_read(struct file *file, char __user *buf, size_t len,
 	if (!bounce)
 		return -ENOMEM;
 
-	spin_lock(&con->lock);
+	spin_lock_irq(&con->lock);
 	while (cl->pos == con->head && !con->dead) {
-		spin_unlock(&con->lock);
+		spin_unlock_irq(&con->lock);
 		if (file->f_flags & O_NONBLOCK) {
 			kfree(bounce);
 			return -EAGAIN;
@@ -293,7 +348,7 @@ static ssize_t console_read(struct file *file, char __user *buf, size_t len,
 			kfree(bounce);
 			return err;
 		}
-		spin_lock(&con->lock);
+		spin_lock_irq(&con->lock);
 	}
 	n = min_t(u64, len, con->head - cl->pos);
 	first = min_t(size_t, n, con->ring_size -
@@ -305,7 +360,7 @@ static ssize_t console_read(struct file *file, char __user *buf, size_t len,
 	/* Room again: bytes the guest is waiting to send can go. */
 	nestor_uart_tx_drain(&con->uart, ktime_get_ns());
 	note_irq(con);
-	spin_unlock(&con->lock);
+	spin_unlock_irq(&con->lock);
 
 	if (n && copy_to_user(buf, bounce, n))
 		n = -EFAULT;
@@ -339,9 +394,9 @@ static ssize_t console_write(struct file *file, const char __user *buf,
 		while (n < chunk) {
 			size_t room;
 
-			spin_lock(&con->lock);
+			spin_lock_irq(&con->lock);
 			if (con->dead) {
-				spin_unlock(&con->lock);
+				spin_unlock_irq(&con->lock);
 				err = -EPIPE;
 				goto out;
 			}
@@ -352,7 +407,7 @@ static ssize_t console_write(struct file *file, const char __user *buf,
 					bounce[n++];
 				done++;
 			}
-			spin_unlock(&con->lock);
+			spin_unlock_irq(&con->lock);
 			if (n == chunk)
 				break;
 			/* Full: wait for the guest to read (no byte is lost). */
@@ -382,7 +437,7 @@ static __poll_t console_poll(struct file *file, poll_table *wait)
 		poll_wait(file, &con->rwait, wait);
 	if (cl->flags & NESTOR_CONSOLE_ATTACH_WRITE)
 		poll_wait(file, &con->wwait, wait);
-	spin_lock(&con->lock);
+	spin_lock_irq(&con->lock);
 	if ((cl->flags & NESTOR_CONSOLE_ATTACH_READ) && cl->pos != con->head)
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if ((cl->flags & NESTOR_CONSOLE_ATTACH_WRITE) &&
@@ -390,7 +445,7 @@ static __poll_t console_poll(struct file *file, poll_table *wait)
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	if (con->dead)
 		mask |= EPOLLHUP;
-	spin_unlock(&con->lock);
+	spin_unlock_irq(&con->lock);
 	return mask;
 }
 
@@ -399,7 +454,7 @@ static int console_release(struct inode *inode, struct file *file)
 	struct console_client *cl = file->private_data;
 	struct nestor_console *con = cl->con;
 
-	spin_lock(&con->lock);
+	spin_lock_irq(&con->lock);
 	list_del(&cl->node);
 	if (cl->flags & NESTOR_CONSOLE_ATTACH_READ)
 		con->readers--;
@@ -408,7 +463,7 @@ static int console_release(struct inode *inode, struct file *file)
 	/* A reader leaving may free ring space: unblock the guest. */
 	ring_release(con);
 	nestor_uart_tx_drain(&con->uart, ktime_get_ns());
-	spin_unlock(&con->lock);
+	spin_unlock_irq(&con->lock);
 	kfree(cl);
 	console_put(con);
 	return 0;
@@ -489,6 +544,8 @@ static long ioc_enable(void __user *argp, size_t usize)
 	INIT_LIST_HEAD(&con->clients);
 	init_waitqueue_head(&con->rwait);
 	init_waitqueue_head(&con->wwait);
+	hrtimer_init(&con->wake_timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
+	con->wake_timer.function = wake_timer_fn;
 	nestor_uart_init(&con->uart, ring_put, con);
 	con->claim = (struct nestor_claim){
 		.kind = NESTOR_EXIT_IO,
@@ -522,9 +579,11 @@ static void console_disable(struct nestor_console *con)
 	list_del(&con->node);
 	/* Waits for handlers in flight: no exit is left half-done. */
 	nestor_claim_del(&con->claim);
-	spin_lock(&con->lock);
+	/* Only handlers arm it: it stays off now. */
+	hrtimer_cancel(&con->wake_timer);
+	spin_lock_irq(&con->lock);
 	con->dead = true;
-	spin_unlock(&con->lock);
+	spin_unlock_irq(&con->lock);
 	wake_up_interruptible_all(&con->rwait);
 	wake_up_interruptible_all(&con->wwait);
 	console_put(con);
@@ -584,9 +643,9 @@ static long ioc_attach(void __user *argp, size_t usize)
 		kfree(cl);
 		return no_console_error(a.l2_id);
 	}
-	spin_lock(&con->lock);
+	spin_lock_irq(&con->lock);
 	if ((a.flags & NESTOR_CONSOLE_ATTACH_WRITE) && con->writer) {
-		spin_unlock(&con->lock);
+		spin_unlock_irq(&con->lock);
 		mutex_unlock(&consoles_mutex);
 		kfree(cl);
 		return -EBUSY;
@@ -594,7 +653,7 @@ static long ioc_attach(void __user *argp, size_t usize)
 	/* Reserve the writer slot before the file exists. */
 	if (a.flags & NESTOR_CONSOLE_ATTACH_WRITE)
 		con->writer = true;
-	spin_unlock(&con->lock);
+	spin_unlock_irq(&con->lock);
 	refcount_inc(&con->ref);
 	cl->con = con;
 	mutex_unlock(&consoles_mutex);
@@ -616,22 +675,22 @@ static long ioc_attach(void __user *argp, size_t usize)
 		err = PTR_ERR(file);
 		goto fail_fd;
 	}
-	spin_lock(&con->lock);
+	spin_lock_irq(&con->lock);
 	/* A new reader starts at the oldest byte still in the ring. */
 	cl->pos = con->tail;
 	list_add(&cl->node, &con->clients);
 	if (a.flags & NESTOR_CONSOLE_ATTACH_READ)
 		con->readers++;
-	spin_unlock(&con->lock);
+	spin_unlock_irq(&con->lock);
 	fd_install(fd, file);
 	return 0;
 fail_fd:
 	put_unused_fd(fd);
 fail:
-	spin_lock(&con->lock);
+	spin_lock_irq(&con->lock);
 	if (a.flags & NESTOR_CONSOLE_ATTACH_WRITE)
 		con->writer = false;
-	spin_unlock(&con->lock);
+	spin_unlock_irq(&con->lock);
 	kfree(cl);
 	console_put(con);
 	return err;
@@ -660,7 +719,7 @@ static long ioc_status(void __user *argp, size_t usize)
 		mutex_unlock(&consoles_mutex);
 		return no_console_error(l2_id);
 	}
-	spin_lock(&con->lock);
+	spin_lock_irq(&con->lock);
 	u = &con->uart;
 	s.console_flags = con->flags;
 	s.ring_size = con->ring_size;
@@ -685,7 +744,7 @@ static long ioc_status(void __user *argp, size_t usize)
 	s.port_exits = con->port_exits;
 	s.string_exits = con->string_exits;
 	s.irq_raised = con->irq_raised;
-	spin_unlock(&con->lock);
+	spin_unlock_irq(&con->lock);
 	mutex_unlock(&consoles_mutex);
 
 	if (copy_to_user(argp, &s, min_t(size_t, usize, sizeof(s))))

@@ -204,8 +204,56 @@ fi
 # driver polls LSR.THRE per byte) through nestor now, then through L1's
 # QEMU after the disable; and the hand back itself. L2 times each burst of
 # 64 lines with its own clock; L0 counts what arrived.
-type_in 'b() { t0=$(cut -d" " -f1 /proc/uptime); i=0; while [ $i -lt 64 ]; do echo "<1>nestor-bench-$1-$i-abcdefghijklmnopqrstuvwxyz0123456789"; i=$((i+1)); done >/dev/kmsg; echo "<1>nestor-bench-$1-done $t0 $(cut -d" " -f1 /proc/uptime)" >/dev/kmsg; }; b nestor'"$(printf '\r')"
-wait_for "$C.log" "nestor-bench-nestor-done " 120
+# b LABEL [LEVEL]: the burst at printk level LEVEL (default 1, printed).
+type_in 'b() { t0=$(cut -d" " -f1 /proc/uptime); i=0; while [ $i -lt 64 ]; do echo "<${2:-1}>nestor-bench-$1-$i-abcdefghijklmnopqrstuvwxyz0123456789"; i=$((i+1)); done >/dev/kmsg; echo "<1>nestor-bench-$1-done $t0 $(cut -d" " -f1 /proc/uptime)" >/dev/kmsg; }'"$(printf '\r')"
+# counters: L0's side of a burst, KEY=VALUE: L0's uptime; nestor's tx
+# bytes and port exits; the session's (the reader's) CPU ns, voluntary
+# switches (sleeps) and read() calls; CPU ns of L1's QEMU (all threads);
+# L0's user/system/idle ticks.
+counters() {
+	"$NESTORCTL" console status "$id" 2>/dev/null | sed -n 's/.*tx \([0-9]*\),.*port exits \([0-9]*\),.*/tx=\1 ex=\2/p'
+	echo "up=$(rl_uptime)"
+	if [ -d "/proc/$sess" ]; then
+		echo "rd_ns=$(cut -d' ' -f1 "/proc/$sess/schedstat")"
+		sed -n 's/^voluntary_ctxt_switches:[[:space:]]*/rd_sleeps=/p' "/proc/$sess/status"
+		sed -n 's/^syscr: /rd_syscr=/p' "/proc/$sess/io"
+	fi
+	cat /proc/"$RL_L1_PID"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "qemu_ns=%.0f\n", s }'
+	awk '$1 == "cpu" { print "l0_user=" $2 + $3, "l0_sys=" $4 + $7 + $8, "l0_idle=" $5 + $6 }' /proc/stat
+}
+# delta A B: B - A for every key of B, on one line.
+delta() {
+	tr ' ' '\n' <"$1" >"$1.kv"
+	tr ' ' '\n' <"$2" | awk -F= 'NR == FNR { a[$1] = $2; next } $2 != "" && ($1 in a) { printf "%s=%s ", $1, $2 - a[$1] } END { print "" }' "$1.kv" -
+}
+# burst LABEL LEVEL: one timed burst with the reader running.
+burst() {
+	counters >"$C.cnt-$1-0"
+	type_in "b $1 $2$(printf '\r')"
+	wait_for "$C.log" "nestor-bench-$1-done " 120
+	counters >"$C.cnt-$1-1"
+	note "L0 counters over burst $1: $(delta "$C.cnt-$1-0" "$C.cnt-$1-1")"
+}
+# L2's own work W: the same burst stored in L2's log but below the console
+# loglevel (7), so its 8250 console driver is never called.
+burst w 7
+burst nestor 1
+# The same with the reader stopped: the bytes wait in nestor's ring, so
+# the burst pays for the UART, not for waking the reader.
+type_in "sleep 5; b nstop 1$(printf '\r')"
+wait_for "$C.log" "b nstop 1" 30
+kill -STOP $sess
+counters >"$C.cnt-nstop-0"
+_i=0
+until "$NESTORCTL" console "$id" --dump 2>/dev/null | grep -qa "nestor-bench-nstop-done "; do
+	sleep 0.2
+	_i=$((_i + 1))
+	[ $_i -lt 300 ] || break
+done
+counters >"$C.cnt-nstop-1"
+kill -CONT $sess
+wait_for "$C.log" "nestor-bench-nstop-done " 60
+note "L0 counters over burst nstop: $(delta "$C.cnt-nstop-0" "$C.cnt-nstop-1")"
 type_in 'x=l2a; (sleep 6; b l1; echo "<1>nestor-handback-$x" >/dev/kmsg) &'"$(printf '\r')"
 wait_for "$C.log" 'nestor-handback-\$x' 30
 "$NESTORCTL" console disable "$id" >&2
@@ -220,7 +268,10 @@ else
 	sed 's/^/# /' "$C.err"
 	tap fail "disable ends the nestorctl console session"
 fi
+counters >"$C.cnt-l1-0"
 if wait_for "$RL_L1_LOG" "^\\[l2a\\] .*nestor-handback-l2a" 180; then
+	counters >"$C.cnt-l1-1"
+	note "L0 counters from the disable to the hand back (L1 burst, 6 s sleep): $(delta "$C.cnt-l1-0" "$C.cnt-l1-1")"
 	tap ok "after disable, L2's console output reaches L1 again"
 else
 	tail -n 5 "$RL_L1_LOG" | sed 's/^/# l1: /'
@@ -234,6 +285,9 @@ bench_of() {
 		index($0, p "done ") { split(substr($0, index($0, p "done ") + length(p) + 5), t, " "); s = t[2] - t[1] }
 		END { printf "%d %d %.2f\n", n, b, s }'
 }
+for lab in w nstop; do
+	note "burst $lab: $(bench_of "$C.log" $lab) (lines bytes seconds)"
+done
 set -- $(bench_of "$C.log" nestor)
 nl=$1 nb=$2 ns=$3
 set -- $(bench_of "$RL_L1_LOG" l1)
