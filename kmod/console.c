@@ -5,12 +5,15 @@
  * emulation never sees a byte of it.
  *
  * One struct nestor_console per diverted L2, holding a claim on the UART's
- * eight ports for that L2 context.  Output goes into a ring that every
- * attached reader reads at its own position; a byte leaves the ring when
- * all readers have it.  When the ring is full the UART's transmitter keeps
- * the bytes (LSR.THRE clear) and the guest waits, unless drop-oldest was
- * chosen.  Input comes from the one writer through a small buffer that
- * feeds the receiver FIFO while it has room; writes block when it is full.
+ * eight ports for that L2 context.  A console armed on an L1 VM's process
+ * (NESTOR_CONSOLE_BY_PID) has no L2 yet: it binds to one at that L2's first
+ * port access (console_bind()), so not a byte reaches L1 before it.
+ * Output goes into a ring that every attached reader reads at its own
+ * position; a byte leaves the ring when all readers have it.  When the
+ * ring is full the UART's transmitter keeps the bytes (LSR.THRE clear) and
+ * the guest waits, unless drop-oldest was chosen.  Input comes from the
+ * one writer through a small buffer that feeds the receiver FIFO while it
+ * has room; writes block when it is full.
  *
  * Locking: console->lock (a spinlock: the claim handler runs on the vCPU
  * thread and only ever takes it briefly) protects the UART, the rings and
@@ -27,6 +30,7 @@
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -47,10 +51,18 @@
 struct nestor_console {
 	struct list_head node;		/* consoles */
 	refcount_t ref;
+	/*
+	 * The L2 context it was enabled on or bound to; 0 while an armed
+	 * console waits.  Set once, with a release after vm_id and vmcs12:
+	 * the L2 it follows, same L1 VM, same vmcs12/vmcb12 address.
+	 */
 	u32 l2_id;
-	/* the L2 it follows: same L1 VM, same vmcs12/vmcb12 address */
 	u32 vm_id;
 	u64 vmcs12;
+	/* armed (NESTOR_CONSOLE_BY_PID): its VMM, the first context it may take */
+	struct pid *armed_pid;
+	u32 floor;
+	pid_t vm_pid;			/* enabled on a context: its VMM */
 	u32 flags;
 	u16 port;
 	bool dead;			/* disabled: clients see EOF/EPIPE */
@@ -90,20 +102,32 @@ static DEFINE_MUTEX(consoles_mutex);
 static void console_put(struct nestor_console *con)
 {
 	if (refcount_dec_and_test(&con->ref)) {
+		put_pid(con->armed_pid);
 		vfree(con->ring);
 		kfree(con);
 	}
 }
 
-/* consoles_mutex held. */
-static struct nestor_console *console_find(u32 l2_id)
+/*
+ * consoles_mutex held.  By pid: the console last armed on the process
+ * numbered @id in the caller's pid namespace, bound or not; the number
+ * still names it after the process is gone, so that it can be disabled.
+ */
+static struct nestor_console *console_find(u32 id, u32 flags)
 {
-	struct nestor_console *con;
+	struct nestor_console *con, *found = NULL;
 
-	list_for_each_entry(con, &consoles, node)
-		if (con->l2_id == l2_id)
-			return con;
-	return NULL;
+	if (!id)
+		return NULL;
+	list_for_each_entry(con, &consoles, node) {
+		if (!(flags & NESTOR_CONSOLE_BY_PID)) {
+			if (READ_ONCE(con->l2_id) == id)
+				return con;
+		} else if (con->armed_pid && pid_vnr(con->armed_pid) == id) {
+			found = con;
+		}
+	}
+	return found;
 }
 
 /* ---------------------------------------------------------------- */
@@ -226,6 +250,57 @@ static enum hrtimer_restart wake_timer_fn(struct hrtimer *t)
 /* the claim: L2's port accesses                                      */
 /* ---------------------------------------------------------------- */
 
+/*
+ * An armed console takes the first context of its process's VM that L1
+ * made after the arming (id >= floor), at that L2's first port access,
+ * which is the first byte it could have sent to L1.  Not a context whose
+ * vmcs12 ran under an older context of that VM: that is an L2 that ran
+ * before, given a new nested root (its console is not ours to take).
+ * L1 still chooses which L2 that is (Documentation/console.rst).
+ */
+static void console_bind(struct nestor_console *con,
+			 const struct nestor_l2ctx *ctx)
+{
+	unsigned long flags;
+
+	if (task_tgid(current) != con->armed_pid || ctx->id < con->floor ||
+	    nestor_ctx_ran_before(ctx, con->floor))
+		return;
+	spin_lock_irqsave(&con->lock, flags);
+	if (!con->l2_id) {
+		con->vm_id = ctx->vm_id;
+		con->vmcs12 = ctx->vmcs12;
+		/* Pairs with console_serves(): vm_id, vmcs12 are set. */
+		smp_store_release(&con->l2_id, ctx->id);
+	}
+	spin_unlock_irqrestore(&con->lock, flags);
+}
+
+/*
+ * The console serves the context it names and the later contexts of the
+ * same vmcs12/vmcb12 in the same L1 VM: L1's KVM gives an L2 a new nested
+ * root whenever it rebuilds its TDP roots (every memslot change of a
+ * booting guest does), and a new root is a new context
+ * (Documentation/console.rst).
+ */
+static bool console_serves(struct nestor_console *con,
+			   const struct nestor_l2ctx *ctx)
+{
+	/* Pairs with console_bind(): a bound console's L2 is whole. */
+	u32 l2_id = smp_load_acquire(&con->l2_id);
+
+	if (!l2_id && con->armed_pid) {
+		console_bind(con, ctx);
+		/* As above. */
+		l2_id = smp_load_acquire(&con->l2_id);
+	}
+	if (!l2_id)
+		return false;
+	return ctx->id == l2_id ||
+	       (ctx->id > l2_id && ctx->vmcs12 == con->vmcs12 &&
+		ctx->vm_id == con->vm_id);
+}
+
 static enum nestor_claim_result console_handle(struct nestor_exit_ctx *ec,
 					       void *priv)
 {
@@ -238,17 +313,8 @@ static enum nestor_claim_result console_handle(struct nestor_exit_ctx *ec,
 	bool woke_tx, woke_in;
 	unsigned int i;
 
-	/*
-	 * The claim covers every context (l2_id 0): the console follows its
-	 * L2 into the later contexts of the same vmcs12/vmcb12 in the same
-	 * L1 VM.  L1's KVM gives an L2 a new nested root whenever it rebuilds
-	 * its TDP roots (every memslot change of a booting guest does), and
-	 * a new root is a new context (Documentation/console.rst).  ctx->vm
-	 * is that of the VM whose vCPU runs here, so it is alive.
-	 */
-	if (ec->ctx->id != con->l2_id &&
-	    (ec->ctx->id < con->l2_id || ec->ctx->vmcs12 != con->vmcs12 ||
-	     ec->ctx->vm->id != con->vm_id))
+	/* The claim covers every context (l2_id 0): the console picks. */
+	if (!console_serves(con, ec->ctx))
 		return NESTOR_PASS;
 
 	/*
@@ -489,17 +555,85 @@ static int get_arg(void *dst, size_t size, void __user *argp, size_t usize)
 	return copy_struct_from_user(dst, size, argp, usize);
 }
 
+/* Names the L2 context @l2_id: its VM.  ENOENT if there is none. */
+static int target_l2(struct nestor_console *con, u32 l2_id)
+{
+	struct nestor_l2ctx *ctx = l2_id ? nestor_ctx_get_by_id(l2_id) : NULL;
+
+	if (!ctx)
+		return -ENOENT;
+	/* A retired context may have outlived its VM: dead is set first. */
+	rcu_read_lock();
+	if (!READ_ONCE(ctx->dead))
+		con->vm_id = ctx->vm_id;
+	rcu_read_unlock();
+	con->vmcs12 = ctx->vmcs12;
+	con->l2_id = l2_id;
+	con->vm_pid = ctx->vm_pid;
+	nestor_ctx_put(ctx);
+	return con->vm_id ? 0 : -ENOENT;
+}
+
+/* Arms on the process numbered @nr: its L2s made from now on. */
+static int target_pid(struct nestor_console *con, u32 nr)
+{
+	struct pid *pid = nr && nr <= PID_MAX_LIMIT ? find_get_pid(nr) : NULL;
+	bool leader;
+
+	if (!pid)
+		return -ESRCH;
+	rcu_read_lock();
+	/* A thread's id is not a VMM's: KVM's vCPU threads have its tgid. */
+	leader = !!pid_task(pid, PIDTYPE_TGID);
+	rcu_read_unlock();
+	if (!leader) {
+		put_pid(pid);
+		return -ESRCH;
+	}
+	con->armed_pid = pid;
+	con->floor = nestor_registry_next_ctx_id();
+	return 0;
+}
+
+/* consoles_mutex held: why @con may not be added, or 0. */
+static int enable_conflict(const struct nestor_console *con)
+{
+	const struct nestor_console *other;
+	u32 bound;
+
+	list_for_each_entry(other, &consoles, node) {
+		bound = READ_ONCE(other->l2_id);
+		if (con->armed_pid) {
+			/* One console per process may wait for its L2. */
+			if (other->armed_pid == con->armed_pid && !bound)
+				return -EEXIST;
+			continue;
+		}
+		if (bound == con->l2_id)
+			return -EEXIST;
+		/*
+		 * A console armed on this L2's process waits and may take this
+		 * context at its first port access: two would claim it.
+		 */
+		if (!bound && other->armed_pid &&
+		    pid_nr(other->armed_pid) == con->vm_pid &&
+		    con->l2_id >= other->floor)
+			return -EEXIST;
+	}
+	return 0;
+}
+
 static long ioc_enable(void __user *argp, size_t usize)
 {
 	struct nestor_console_enable a;
 	struct nestor_console *con;
-	struct nestor_l2ctx *ctx;
 	int err;
 
 	err = get_arg(&a, sizeof(a), argp, usize);
 	if (err)
 		return err;
-	if ((a.flags & ~NESTOR_CONSOLE_F_ALL) || a.pad || a.pad2)
+	if ((a.flags & ~(NESTOR_CONSOLE_F_ALL | NESTOR_CONSOLE_BY_PID)) ||
+	    a.pad || a.pad2)
 		return -EINVAL;
 	if (!a.port)
 		a.port = NESTOR_CONSOLE_DEFAULT_PORT;
@@ -509,35 +643,21 @@ static long ioc_enable(void __user *argp, size_t usize)
 	    a.ring_size < NESTOR_CONSOLE_MIN_RING ||
 	    a.ring_size > NESTOR_CONSOLE_MAX_RING)
 		return -EINVAL;
-	if (!a.l2_id)
-		return -ENOENT;
-	ctx = nestor_ctx_get_by_id(a.l2_id);
-	if (!ctx)
-		return -ENOENT;
 	con = kzalloc(sizeof(*con), GFP_KERNEL);
-	if (!con) {
-		nestor_ctx_put(ctx);
+	if (!con)
 		return -ENOMEM;
-	}
-	/* A retired context may have outlived its VM: dead is set first. */
-	rcu_read_lock();
-	if (!READ_ONCE(ctx->dead))
-		con->vm_id = ctx->vm->id;
-	rcu_read_unlock();
-	con->vmcs12 = ctx->vmcs12;
-	nestor_ctx_put(ctx);
-	if (!con->vm_id) {
-		kfree(con);
-		return -ENOENT;
-	}
-	con->ring = vmalloc(a.ring_size);
-	if (!con->ring) {
-		kfree(con);
-		return -ENOMEM;
-	}
 	refcount_set(&con->ref, 1);
-	con->l2_id = a.l2_id;
-	con->flags = a.flags;
+	if (a.flags & NESTOR_CONSOLE_BY_PID)
+		err = target_pid(con, a.l1_pid);
+	else
+		err = target_l2(con, a.l2_id);
+	if (err)
+		goto out;
+	err = -ENOMEM;
+	con->ring = vmalloc(a.ring_size);
+	if (!con->ring)
+		goto out;
+	con->flags = a.flags & NESTOR_CONSOLE_F_ALL;
 	con->port = a.port;
 	con->ring_size = a.ring_size;
 	spin_lock_init(&con->lock);
@@ -557,19 +677,15 @@ static long ioc_enable(void __user *argp, size_t usize)
 	};
 
 	mutex_lock(&consoles_mutex);
-	if (console_find(a.l2_id)) {
-		err = -EEXIST;
-		goto fail;
-	}
-	err = nestor_claim_add(&con->claim);
+	err = enable_conflict(con);
+	if (!err)
+		err = nestor_claim_add(&con->claim);
+	if (!err)
+		list_add_tail(&con->node, &consoles);
+	mutex_unlock(&consoles_mutex);
+out:
 	if (err)
-		goto fail;
-	list_add_tail(&con->node, &consoles);
-	mutex_unlock(&consoles_mutex);
-	return 0;
-fail:
-	mutex_unlock(&consoles_mutex);
-	console_put(con);
+		console_put(con);
 	return err;
 }
 
@@ -598,21 +714,26 @@ static long ioc_disable(void __user *argp, size_t usize)
 	err = get_arg(&a, sizeof(a), argp, usize);
 	if (err)
 		return err;
-	if (a.flags)
+	if (a.flags & ~NESTOR_CONSOLE_BY_PID)
 		return -EINVAL;
 	mutex_lock(&consoles_mutex);
-	con = console_find(a.l2_id);
+	con = console_find(a.l2_id, a.flags);
 	if (con)
 		console_disable(con);
 	mutex_unlock(&consoles_mutex);
 	return con ? 0 : -ENOENT;
 }
 
-/* ENOENT: no such L2; ENXIO: the L2 exists but has no console. */
-static int no_console_error(u32 l2_id)
+/*
+ * ENOENT: no such L2, or no console armed on that process; ENXIO: the L2
+ * exists but has no console.
+ */
+static int no_console_error(u32 l2_id, u32 flags)
 {
-	struct nestor_l2ctx *ctx = l2_id ? nestor_ctx_get_by_id(l2_id) : NULL;
+	struct nestor_l2ctx *ctx = NULL;
 
+	if (l2_id && !(flags & NESTOR_CONSOLE_BY_PID))
+		ctx = nestor_ctx_get_by_id(l2_id);
 	nestor_ctx_put(ctx);
 	return ctx ? -ENXIO : -ENOENT;
 }
@@ -628,8 +749,9 @@ static long ioc_attach(void __user *argp, size_t usize)
 	err = get_arg(&a, sizeof(a), argp, usize);
 	if (err)
 		return err;
-	if (!a.flags || (a.flags & ~NESTOR_CONSOLE_ATTACH_ALL) || a.pad ||
-	    a.fd)
+	if (!(a.flags & NESTOR_CONSOLE_ATTACH_ALL) ||
+	    (a.flags & ~(NESTOR_CONSOLE_ATTACH_ALL | NESTOR_CONSOLE_BY_PID)) ||
+	    a.pad || a.fd)
 		return -EINVAL;
 	cl = kzalloc(sizeof(*cl), GFP_KERNEL);
 	if (!cl)
@@ -637,11 +759,11 @@ static long ioc_attach(void __user *argp, size_t usize)
 	cl->flags = a.flags;
 
 	mutex_lock(&consoles_mutex);
-	con = console_find(a.l2_id);
+	con = console_find(a.l2_id, a.flags);
 	if (!con) {
 		mutex_unlock(&consoles_mutex);
 		kfree(cl);
-		return no_console_error(a.l2_id);
+		return no_console_error(a.l2_id, a.flags);
 	}
 	spin_lock_irq(&con->lock);
 	if ((a.flags & NESTOR_CONSOLE_ATTACH_WRITE) && con->writer) {
@@ -701,24 +823,29 @@ static long ioc_status(void __user *argp, size_t usize)
 	struct nestor_console_status s;
 	struct nestor_console *con;
 	struct nestor_uart *u;
-	u32 l2_id;
+	u32 id, flags;
 	int err;
 
 	err = get_arg(&s, sizeof(s), argp, usize);
 	if (err)
 		return err;
-	if (s.flags || s.pad || s.pad2)
+	if ((s.flags & ~NESTOR_CONSOLE_BY_PID) || s.serving_l2_id ||
+	    s.armed_pid)
 		return -EINVAL;
-	l2_id = s.l2_id;
+	id = s.l2_id;
+	flags = s.flags;
 	memset(&s, 0, sizeof(s));
-	s.l2_id = l2_id;
+	s.l2_id = id;
+	s.flags = flags;
 
 	mutex_lock(&consoles_mutex);
-	con = console_find(l2_id);
+	con = console_find(id, flags);
 	if (!con) {
 		mutex_unlock(&consoles_mutex);
-		return no_console_error(l2_id);
+		return no_console_error(id, flags);
 	}
+	if (con->armed_pid)
+		s.armed_pid = pid_vnr(con->armed_pid);
 	spin_lock_irq(&con->lock);
 	u = &con->uart;
 	s.console_flags = con->flags;
@@ -737,6 +864,7 @@ static long ioc_status(void __user *argp, size_t usize)
 	s.irq_mode = NESTOR_CONSOLE_IRQ_POLLING;
 	s.readers = con->readers;
 	s.writer = con->writer;
+	s.serving_l2_id = con->l2_id;
 	s.tx_bytes = con->tx_bytes;
 	s.rx_bytes = con->rx_bytes;
 	s.buffered = con->head - con->tail;

@@ -149,6 +149,8 @@ void nestor_registry_vm_destroyed(const struct kvm *kvm);
 struct nestor_l2ctx *nestor_ctx_get_current(struct kvm_vcpu *vcpu);
 struct nestor_l2ctx *nestor_ctx_get_by_id(u32 id);
 void nestor_ctx_put(struct nestor_l2ctx *ctx);
+u32 nestor_registry_next_ctx_id(void);
+bool nestor_ctx_ran_before(const struct nestor_l2ctx *ctx, u32 floor);
 /* Count an exit that nestor completed in L0 (and keep its context live). */
 void nestor_ctx_count_completed(struct nestor_l2ctx *ctx, u32 reason,
 				bool count_seen);

@@ -172,6 +172,38 @@ out:
 	return found;
 }
 
+/* The id the next new context will get: every later one is at least this. */
+u32 nestor_registry_next_ctx_id(void)
+{
+	u32 id;
+
+	spin_lock(&registry_lock);
+	id = next_ctx_id;
+	spin_unlock(&registry_lock);
+	return id;
+}
+
+/*
+ * Whether @ctx is, by its vmcs12/vmcb12, an L2 that its VM ran before
+ * context @floor was made: a context of the same VM with the same vmcs12
+ * and a smaller id than @floor (a retired @ctx counts as one).  Called on
+ * the vCPU thread that runs @ctx, so its VM is alive.
+ */
+bool nestor_ctx_ran_before(const struct nestor_l2ctx *ctx, u32 floor)
+{
+	const struct nestor_l2ctx *other;
+	bool seen;
+
+	spin_lock(&registry_lock);
+	seen = ctx->dead;
+	if (!seen)
+		list_for_each_entry(other, &ctx->vm->ctxs, vm_node)
+			if (other->vmcs12 == ctx->vmcs12 && other->id < floor)
+				seen = true;
+	spin_unlock(&registry_lock);
+	return seen;
+}
+
 /* Unlinks a context; registry_lock held.  Readers may still hold it. */
 static void ctx_retire(struct nestor_l2ctx *ctx, bool notify)
 {

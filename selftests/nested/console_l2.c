@@ -620,9 +620,10 @@ static bool find_l2(struct test *t)
 			nestor_close(n);
 		return tap(false, "registry lists the L2");
 	}
+	/* The newest: an earlier VM of this process may have left one. */
 	for (size_t k = 0; k < nr_l2s; k++)
 		if (l2s[k].vm_pid == (uint32_t)getpid() &&
-		    l2s[k].vmcs12 == t->sh->vmcs12_gpa)
+		    l2s[k].vmcs12 == t->sh->vmcs12_gpa && l2s[k].id > t->l2_id)
 			t->l2_id = l2s[k].id;
 	nestor_free_list(vms, nr_vms, l2s, nr_l2s);
 	nestor_close(n);
@@ -824,6 +825,87 @@ static void done(struct test *t)
 	CHECK_EQ(n, 0, "reader sees EOF after disable");
 	close(t->rw);
 	close(t->r2);
+}
+
+/*
+ * A console armed on this process (NESTOR_CONSOLE_BY_PID) before its next
+ * L2 exists: it binds at the L2's first port access, so the init sequence
+ * and the banner reach it and L1 sees no UART exit at all.  A fresh VM,
+ * so that the L2 is a new one.
+ */
+static void armed(struct test *first)
+{
+	struct test t = { .be = first->be, .dev = first->dev };
+	struct nestor_console_enable e = {
+		.l1_pid = getpid(), .flags = NESTOR_CONSOLE_BY_PID,
+	};
+	struct nestor_console_enable by_id = { 0 };
+	struct nestor_console_status s = {
+		.l1_pid = getpid(), .flags = NESTOR_CONSOLE_BY_PID,
+	};
+	struct nestor_console_id d = {
+		.l1_pid = getpid(), .flags = NESTOR_CONSOLE_BY_PID,
+	};
+	struct nestor_console_attach a = {
+		.l1_pid = getpid(),
+		.flags = NESTOR_CONSOLE_BY_PID | NESTOR_CONSOLE_ATTACH_ALL,
+	};
+	char buf[256], want[64];
+	ssize_t n;
+
+	kvm_vm_free(first->vm);
+	first->vm = NULL;
+	setup_vm(&t);
+	if (!CHECK_EQ(ioc(&t, NESTOR_IOC_CONSOLE_ENABLE, &e), 0,
+		      "armed: arm a console on this process, no L2 yet"))
+		return;
+	a.fd = 0;
+	if (!CHECK_EQ(ioc(&t, NESTOR_IOC_CONSOLE_ATTACH, &a), 0,
+		      "armed: attach by pid before the L2 exists"))
+		goto disable;
+	if (!run_to(&t, 0) || !run_to(&t, 1) || !find_l2(&t))
+		goto disable;
+	if (CHECK_EQ(ioc(&t, NESTOR_IOC_CONSOLE_STATUS, &s), 0, "armed: status by pid"))
+		CHECK_EQ(s.serving_l2_id, 0,
+			 "armed: unbound while the L2 has not touched the UART");
+	by_id.l2_id = t.l2_id;
+	CHECK_EQ(ioc(&t, NESTOR_IOC_CONSOLE_ENABLE, &by_id), EEXIST,
+		 "armed: enable by id, the armed console waiting for it: EEXIST");
+	if (!run_to(&t, 2))
+		goto disable;
+	memset(&s, 0, sizeof(s));
+	s.l1_pid = getpid();
+	s.flags = NESTOR_CONSOLE_BY_PID;
+	if (CHECK_EQ(ioc(&t, NESTOR_IOC_CONSOLE_STATUS, &s), 0, "armed: status by pid")) {
+		CHECK_EQ(s.serving_l2_id, t.l2_id, "armed: bound to the L2 (context %u)",
+			 t.l2_id);
+		CHECK_EQ(s.armed_pid, getpid(), "armed: status shows this pid");
+		CHECK_EQ(s.tx_bytes, strlen(BANNER), "armed: tx_bytes is the banner");
+	}
+	memset(&s, 0, sizeof(s));
+	s.l2_id = t.l2_id;
+	if (CHECK_EQ(ioc(&t, NESTOR_IOC_CONSOLE_STATUS, &s), 0,
+		     "armed: status by the L2's id once bound"))
+		CHECK_EQ(s.armed_pid, getpid(), "armed: ... the same console");
+	n = read_now(a.fd, buf, sizeof(buf));
+	check_bytes("armed: the banner, read by a client attached before the L2 ran",
+		    buf, n, BANNER);
+	CHECK_EQ(write(a.fd, INPUT, strlen(INPUT)), strlen(INPUT),
+		 "armed: write a line of input");
+	if (!run_to(&t, 3))
+		goto disable;
+	n = read_now(a.fd, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "%s\n", INPUT);
+	check_bytes("armed: the echo", buf, n, want);
+	CHECK_EQ(t.sh->io_uart, 0, "armed: L1 saw no exit in 0x3f8-0x3ff");
+disable:
+	CHECK_EQ(ioc(&t, NESTOR_IOC_CONSOLE_DISABLE, &d), 0, "armed: disable by pid");
+	if (t.l2_id && t.sh->a.line_len && run_to(&t, -2))
+		check_bytes("armed: after disable, L1's UART got the bytes",
+			    (char *)t.sh->uart_out, t.sh->uart_out_len, AFTER);
+	if (a.fd > 0)
+		close(a.fd);
+	kvm_vm_free(t.vm);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1037,6 +1119,7 @@ int main(int argc, char *argv[])
 	if (!run_to(&t, -2))
 		goto out;
 	done(&t);
+	armed(&t);
 out:
 	tap_finish();
 	return tap_failed ? 1 : 0;

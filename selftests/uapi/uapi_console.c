@@ -2,18 +2,24 @@
 /*
  * The console ioctls (NESTOR_IOC_CONSOLE_*, 0x20-0x2f): every field's bad
  * values, sizes, directions and bad user memory.  No L2 is needed: fields
- * are checked before the L2 is looked up.  The paths that need a running
- * L2 (EEXIST, second writer EBUSY, ENXIO) are in selftests/nested/console_l2.
+ * are checked before the L2 is looked up, and a console armed by pid
+ * (NESTOR_CONSOLE_BY_PID) waits for an L2 that never comes here.  The
+ * paths that need a running L2 (EEXIST, second writer EBUSY, ENXIO, an
+ * armed console binding) are in selftests/nested/console_l2.
  * Runs as root in the emulated L0 with nestor.ko loaded; prints TAP.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <linux/nestor.h>
 
 #include "uapi_util.h"
@@ -165,13 +171,15 @@ static void test_status(void)
 	tap_errno(ioc(nr, &s), ENOENT, "status: unknown L2");
 	s.flags = 1;
 	tap_errno(ioc(nr, &s), EINVAL, "status: flags != 0");
+	s.flags = 1u << 31;
+	tap_errno(ioc(nr, &s), EINVAL, "status: flag bit 31");
 	s.flags = 0;
-	s.pad = 1;
-	tap_errno(ioc(nr, &s), EINVAL, "status: pad != 0");
-	s.pad = 0;
-	s.pad2 = 1;
-	tap_errno(ioc(nr, &s), EINVAL, "status: pad2 != 0");
-	s.pad2 = 0;
+	s.serving_l2_id = 1;
+	tap_errno(ioc(nr, &s), EINVAL, "status: serving_l2_id (out) != 0 on input");
+	s.serving_l2_id = 0;
+	s.armed_pid = 1;
+	tap_errno(ioc(nr, &s), EINVAL, "status: armed_pid (out) != 0 on input");
+	s.armed_pid = 0;
 	tap_errno(ioc(resize(nr, 16), &s), EINVAL, "status: size 16");
 	tap_errno(ioc(redir(nr, _IOC_READ), &s), ENOTTY,
 		  "status: _IOR (wrong direction)");
@@ -183,6 +191,148 @@ static void test_status(void)
 			  "status: read-only zeroed memory, l2_id 0");
 		munmap(ro, 4096);
 	}
+}
+
+static void *sleeper(void *arg)
+{
+	*(volatile pid_t *)arg = syscall(SYS_gettid);
+	pause();
+	return NULL;
+}
+
+/* NESTOR_CONSOLE_BY_PID on each ioctl; no L2 ever comes. */
+static void test_by_pid(void)
+{
+	struct nestor_console_enable e;
+	struct nestor_console_status s;
+	struct nestor_console_attach a;
+	struct nestor_console_id d;
+	volatile pid_t tid = 0;
+	pthread_t thread;
+	struct pollfd pfd;
+	pid_t child;
+	char c;
+	int st;
+
+#define ARM(pid) do { e = en(); e.flags = NESTOR_CONSOLE_BY_PID; \
+		      e.l1_pid = (pid); } while (0)
+#define STATUS(pid) do { memset(&s, 0, sizeof(s)); \
+			 s.flags = NESTOR_CONSOLE_BY_PID; \
+			 s.l1_pid = (pid); } while (0)
+#define ID(pid) do { memset(&d, 0, sizeof(d)); \
+		     d.flags = NESTOR_CONSOLE_BY_PID; \
+		     d.l1_pid = (pid); } while (0)
+#define ATTACH(pid, f) do { memset(&a, 0, sizeof(a)); \
+			    a.flags = NESTOR_CONSOLE_BY_PID | (f); \
+			    a.l1_pid = (pid); } while (0)
+	ARM(0);
+	tap_errno(ioc(NESTOR_IOC_CONSOLE_ENABLE, &e), ESRCH, "arm: pid 0");
+	ARM(0x3ffffff0);
+	tap_errno(ioc(NESTOR_IOC_CONSOLE_ENABLE, &e), ESRCH,
+		  "arm: no such process");
+	ARM(NO_L2);
+	tap_errno(ioc(NESTOR_IOC_CONSOLE_ENABLE, &e), ESRCH,
+		  "arm: pid beyond PID_MAX_LIMIT");
+	if (!pthread_create(&thread, NULL, sleeper, (void *)&tid)) {
+		while (!tid)
+			usleep(1000);
+		ARM(tid);
+		tap_errno(ioc(NESTOR_IOC_CONSOLE_ENABLE, &e), ESRCH,
+			  "arm: a thread's id (not a process)");
+		pthread_cancel(thread);
+		pthread_join(thread, NULL);
+	} else {
+		tap_ok(0, "arm: a thread's id (pthread_create failed)");
+	}
+	ARM(getpid());
+	e.port = 0x3f9;
+	tap_errno(ioc(NESTOR_IOC_CONSOLE_ENABLE, &e), EINVAL,
+		  "arm: fields are checked too (port 0x3f9)");
+	ARM(getpid());
+	e.pad2 = 1;
+	tap_errno(ioc(NESTOR_IOC_CONSOLE_ENABLE, &e), EINVAL, "arm: pad2 != 0");
+
+	STATUS(getpid());
+	tap_errno(ioc(NESTOR_IOC_CONSOLE_STATUS, &s), ENOENT,
+		  "status by pid, nothing armed: ENOENT");
+	ATTACH(getpid(), NESTOR_CONSOLE_ATTACH_READ);
+	tap_errno(ioc(NESTOR_IOC_CONSOLE_ATTACH, &a), ENOENT,
+		  "attach by pid, nothing armed: ENOENT");
+	ATTACH(getpid(), 0);
+	tap_errno(ioc(NESTOR_IOC_CONSOLE_ATTACH, &a), EINVAL,
+		  "attach by pid with neither READ nor WRITE");
+	ID(getpid());
+	tap_errno(ioc(NESTOR_IOC_CONSOLE_DISABLE, &d), ENOENT,
+		  "disable by pid, nothing armed: ENOENT");
+
+	/* Armed on this process, which runs no VM: it waits. */
+	ARM(getpid());
+	e.flags |= NESTOR_CONSOLE_F_DROP_OLDEST;
+	if (!tap_errno(ioc(NESTOR_IOC_CONSOLE_ENABLE, &e), 0,
+		       "arm on this process"))
+		return;
+	ARM(getpid());
+	tap_errno(ioc(NESTOR_IOC_CONSOLE_ENABLE, &e), EEXIST,
+		  "arm again while it waits: EEXIST");
+	STATUS(getpid());
+	tap_errno(ioc(NESTOR_IOC_CONSOLE_STATUS, &s), 0, "status by pid");
+	tap_ok(s.armed_pid == (__u32)getpid() && s.serving_l2_id == 0 &&
+	       s.l1_pid == (__u32)getpid() &&
+	       s.flags == NESTOR_CONSOLE_BY_PID,
+	       "status: armed on this pid, bound to no L2, input kept");
+	tap_ok(s.console_flags == NESTOR_CONSOLE_F_DROP_OLDEST &&
+	       s.port == NESTOR_CONSOLE_DEFAULT_PORT &&
+	       s.ring_size == NESTOR_CONSOLE_DEFAULT_RING && s.tx_bytes == 0,
+	       "status: drop-oldest, default port and ring, nothing sent");
+	memset(&s, 0, sizeof(s));
+	s.l2_id = (__u32)getpid();
+	tap_errno(ioc(NESTOR_IOC_CONSOLE_STATUS, &s), ENOENT,
+		  "the same number without BY_PID names an L2: ENOENT");
+	ATTACH(getpid(), NESTOR_CONSOLE_ATTACH_ALL);
+	if (tap_errno(ioc(NESTOR_IOC_CONSOLE_ATTACH, &a), 0,
+		      "attach by pid before any L2")) {
+		fcntl(a.fd, F_SETFL, O_NONBLOCK);
+		tap_ok(read(a.fd, &c, 1) < 0 && errno == EAGAIN,
+		       "read: nothing yet (EAGAIN)");
+		pfd = (struct pollfd){ .fd = a.fd, .events = POLLIN | POLLOUT };
+		tap_ok(poll(&pfd, 1, 0) == 1 && pfd.revents == POLLOUT,
+		       "poll: writable, nothing to read");
+		tap_ok(write(a.fd, "x", 1) == 1,
+		       "input waits for the L2 (write accepted)");
+		ID(getpid());
+		tap_errno(ioc(NESTOR_IOC_CONSOLE_DISABLE, &d), 0,
+			  "disable by pid");
+		tap_ok(read(a.fd, &c, 1) == 0, "the client sees EOF");
+		tap_ok(write(a.fd, "x", 1) < 0 && errno == EPIPE,
+		       "... and EPIPE on write");
+		close(a.fd);
+	}
+	STATUS(getpid());
+	tap_errno(ioc(NESTOR_IOC_CONSOLE_STATUS, &s), ENOENT,
+		  "status by pid after disable: ENOENT");
+
+	/* The number still names the console after its process is gone. */
+	child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	ARM(child);
+	tap_errno(ioc(NESTOR_IOC_CONSOLE_ENABLE, &e), 0, "arm on a child");
+	kill(child, SIGKILL);
+	waitpid(child, &st, 0);
+	STATUS(child);
+	tap_errno(ioc(NESTOR_IOC_CONSOLE_STATUS, &s), 0,
+		  "the child is gone: its console is still named by its pid");
+	ID(child);
+	tap_errno(ioc(NESTOR_IOC_CONSOLE_DISABLE, &d), 0,
+		  "... and disabled by it");
+	tap_errno(ioc(NESTOR_IOC_CONSOLE_DISABLE, &d), ENOENT,
+		  "disable again: ENOENT");
+#undef ARM
+#undef STATUS
+#undef ID
+#undef ATTACH
 }
 
 static void test_numbers(void)
@@ -206,12 +356,15 @@ int main(void)
 		tap_bail(NESTOR_DEVICE_PATH " cannot be opened");
 	if (!tap_errno(ioc(NESTOR_IOC_VERSION, &v), 0, "version") ||
 	    !tap_ok(v.features & NESTOR_FEAT_CONSOLE,
-		    "features include NESTOR_FEAT_CONSOLE"))
+		    "features include NESTOR_FEAT_CONSOLE") ||
+	    !tap_ok(v.features & NESTOR_FEAT_CONSOLE_ARM,
+		    "features include NESTOR_FEAT_CONSOLE_ARM"))
 		tap_diag("features 0x%llx", (unsigned long long)v.features);
 	test_enable();
 	test_disable();
 	test_attach();
 	test_status();
+	test_by_pid();
 	test_numbers();
 	close(dev_fd);
 	return tap_done();

@@ -10,6 +10,11 @@
  *   console disable L2
  *   console status L2
  *
+ * L2 is N or l2:N (a context, `nestorctl list`), or pid:P, the process on
+ * L0 that runs an L1 VM: `console enable pid:P` arms a console on that VM
+ * before its next L2 exists, and pid:P then names that console
+ * (NESTOR_CONSOLE_BY_PID, Documentation/console.rst).
+ *
  * The interactive session puts the terminal in raw mode and restores it on
  * every way out: the escape character (default Ctrl-]), the console being
  * disabled, an error, SIGINT/SIGTERM/SIGHUP/SIGQUIT.
@@ -66,7 +71,9 @@ static int cusage(const char *msg, const char *arg)
 	fprintf(stderr, "\nusage: nestorctl console L2 [--escape C] [--log FILE] [--read-only] | --dump\n"
 		"       nestorctl console L2 --remote-forced [--read-only] [--escape C]\n"
 		"       nestorctl console enable L2 [--port P] [--ring BYTES] [--drop-oldest]\n"
-		"       nestorctl console disable|status L2\n");
+		"       nestorctl console disable|status L2\n"
+		"L2 is N or l2:N (an L2 context), or pid:P (arm on, or name the console armed\n"
+		"on, the L1 VM run by process P on this host)\n");
 	return EXIT_USAGE;
 }
 
@@ -81,12 +88,22 @@ static int open_dev(void)
 	return fd;
 }
 
+/* The console ioctls' flag for a pid:P name. */
+static uint32_t by_pid;
+
 /* errno of a console ioctl, said for a person. */
 static int say(int err, const char *name, const char *what)
 {
 	switch (err) {
 	case ENOENT:
-		fprintf(stderr, "nestorctl: no such L2: %s\n", name);
+		if (by_pid)
+			fprintf(stderr, "nestorctl: no console is armed on %s\n",
+				name);
+		else
+			fprintf(stderr, "nestorctl: no such L2: %s\n", name);
+		break;
+	case ESRCH:
+		fprintf(stderr, "nestorctl: no such process: %s\n", name);
 		break;
 	case ENXIO:
 		fprintf(stderr, "nestorctl: L2 %s has no console "
@@ -97,8 +114,13 @@ static int say(int err, const char *name, const char *what)
 			"console of %s (use --read-only)\n", name);
 		break;
 	case EEXIST:
-		fprintf(stderr, "nestorctl: L2 %s already has a console\n",
-			name);
+		if (by_pid)
+			fprintf(stderr, "nestorctl: a console armed on %s still "
+				"waits for its L2\n", name);
+		else
+			fprintf(stderr, "nestorctl: L2 %s already has a console, "
+				"or one armed on its VM's process waits for it\n",
+				name);
 		break;
 	default:
 		fprintf(stderr, "nestorctl: %s: %s\n", what, strerror(err));
@@ -250,7 +272,7 @@ static int cmd_enable(int dev, const char *name, uint32_t id, int argc,
 		{ "drop-oldest", no_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct nestor_console_enable e = { .l2_id = id };
+	struct nestor_console_enable e = { .l2_id = id, .flags = by_pid };
 	uint32_t v;
 	int opt;
 
@@ -271,18 +293,28 @@ static int cmd_enable(int dev, const char *name, uint32_t id, int argc,
 				 "%u to %u)\n", NESTOR_CONSOLE_MIN_RING,
 				 NESTOR_CONSOLE_MAX_RING), EXIT_FAILURE) :
 			say(errno, name, "enable");
-	printf("console of L2 %s enabled\n", name);
+	if (by_pid)
+		printf("console armed on %s: it takes that VM's next L2\n",
+		       name);
+	else
+		printf("console of L2 %s enabled\n", name);
 	return EXIT_SUCCESS;
 }
 
 static int cmd_status(int dev, const char *name, uint32_t id)
 {
-	struct nestor_console_status s = { .l2_id = id };
+	struct nestor_console_status s = { .l2_id = id, .flags = by_pid };
 
 	if (ioctl(dev, NESTOR_IOC_CONSOLE_STATUS, &s))
 		return say(errno, name, "status");
+	if (s.armed_pid && s.serving_l2_id)
+		printf("armed on pid %u, bound to L2 %u\n", s.armed_pid,
+		       s.serving_l2_id);
+	else if (s.armed_pid || by_pid)
+		printf("armed on pid %u, waiting for its next L2\n",
+		       s.armed_pid);
 	printf("l2 %u: port %#x, ring %u%s, %u reader(s), %s writer\n",
-	       s.l2_id, s.port, s.ring_size,
+	       s.serving_l2_id, s.port, s.ring_size,
 	       s.console_flags & NESTOR_CONSOLE_F_DROP_OLDEST ?
 	       " (drop-oldest)" : "", s.readers, s.writer ? "one" : "no");
 	printf("  uart: IER %02x IIR %02x LCR %02x MCR %02x LSR %02x MSR %02x, %u baud\n",
@@ -357,10 +389,13 @@ int cmd_console(int argc, char **argv)
 		argv++;
 	}
 	if (argc < 2 || argv[1][0] == '-')
-		return cusage("which L2? (N or l2:N)%s", "");
+		return cusage("which L2? (N, l2:N or pid:P)%s", "");
 	name = argv[1];
-	if (nestor_parse_l2_name(name, &id) != 0)
-		return cusage("bad L2 name '%s' (expected N or l2:N)", name);
+	by_pid = !strncmp(name, "pid:", 4) ? NESTOR_CONSOLE_BY_PID : 0;
+	if (by_pid ? parse_u32(name + 4, &id) || !id :
+	    nestor_parse_l2_name(name, &id) != 0)
+		return cusage("bad L2 name '%s' (expected N, l2:N or pid:P)",
+			      name);
 	argc--;
 	argv++;
 	optind = 1;
@@ -398,12 +433,12 @@ int cmd_console(int argc, char **argv)
 		return ret == -EXIT_USAGE ? cusage("bad option%s", "") : ret;
 	}
 	if (sub && !strcmp(sub, "disable")) {
-		struct nestor_console_id d = { .l2_id = id };
+		struct nestor_console_id d = { .l2_id = id, .flags = by_pid };
 
 		ret = ioctl(dev, NESTOR_IOC_CONSOLE_DISABLE, &d) ?
 			(errno == ENOENT ?
-			 (fprintf(stderr, "nestorctl: L2 %s has no console\n",
-				  name), EXIT_FAILURE) :
+			 (fprintf(stderr, "nestorctl: %s%s has no console\n",
+				  by_pid ? "" : "L2 ", name), EXIT_FAILURE) :
 			 say(errno, name, "disable")) : EXIT_SUCCESS;
 		close(dev);
 		return ret;
@@ -425,7 +460,7 @@ int cmd_console(int argc, char **argv)
 		}
 	}
 	a.l2_id = id;
-	a.flags = NESTOR_CONSOLE_ATTACH_READ;
+	a.flags = NESTOR_CONSOLE_ATTACH_READ | by_pid;
 	if (!do_dump && !read_only)
 		a.flags |= NESTOR_CONSOLE_ATTACH_WRITE;
 	if (ioctl(dev, NESTOR_IOC_CONSOLE_ATTACH, &a)) {

@@ -37,6 +37,7 @@ enum nestor_backend {
 #define NESTOR_FEAT_PING	_BITULL(2)	/* ping hypercall answered */
 /* console (issue 4) */
 #define NESTOR_FEAT_CONSOLE	_BITULL(8)	/* NESTOR_IOC_CONSOLE_* */
+#define NESTOR_FEAT_CONSOLE_ARM	_BITULL(9)	/* NESTOR_CONSOLE_BY_PID */
 
 /* ------------------------------------------------------------------ */
 /* ioctls on /dev/nestor (open needs CAP_SYS_ADMIN)                     */
@@ -70,6 +71,16 @@ struct nestor_version {
 #define NESTOR_CONSOLE_F_DROP_OLDEST	_BITUL(0)	/* full ring: drop, never wait */
 #define NESTOR_CONSOLE_F_ALL		NESTOR_CONSOLE_F_DROP_OLDEST
 
+/*
+ * In the flags of every console ioctl: the first field names the process
+ * on L0 that runs an L1 VM (its VMM, e.g. QEMU), not an L2 context.
+ * ENABLE arms a console on that VM before its L2 exists: it binds to the
+ * first L2 context that L1 creates afterwards, at that L2's first access
+ * to the UART's ports.  DISABLE, ATTACH and STATUS then name the console
+ * last armed on that process, bound or not (Documentation/console.rst).
+ */
+#define NESTOR_CONSOLE_BY_PID		_BITUL(16)
+
 #define NESTOR_CONSOLE_DEFAULT_PORT	0x3f8
 #define NESTOR_CONSOLE_DEFAULT_RING	(64U << 10)
 #define NESTOR_CONSOLE_MIN_RING		(4U << 10)
@@ -78,7 +89,10 @@ struct nestor_version {
 /**
  * struct nestor_console_enable - NESTOR_IOC_CONSOLE_ENABLE
  * @l2_id: in, the L2 context (NESTOR_A_L2_ID); ENOENT if unknown.
- * @flags: in, NESTOR_CONSOLE_F_*.
+ * @l1_pid: in, with NESTOR_CONSOLE_BY_PID: the L1 VM's process (a
+ *	thread-group id in the caller's pid namespace); ESRCH if none,
+ *	EEXIST if a console armed on it still waits for its L2.
+ * @flags: in, NESTOR_CONSOLE_F_*, NESTOR_CONSOLE_BY_PID.
  * @port: in, base port of the 8 UART registers, a multiple of 8; 0 means
  *	NESTOR_CONSOLE_DEFAULT_PORT.
  * @pad: must be 0.
@@ -87,7 +101,10 @@ struct nestor_version {
  * @pad2: must be 0.
  */
 struct nestor_console_enable {
-	__u32 l2_id;
+	union {
+		__u32 l2_id;
+		__u32 l1_pid;
+	};
 	__u32 flags;
 	__u16 port;
 	__u16 pad;
@@ -98,10 +115,14 @@ struct nestor_console_enable {
 /**
  * struct nestor_console_id - NESTOR_IOC_CONSOLE_DISABLE
  * @l2_id: in.
- * @flags: in, must be 0.
+ * @l1_pid: in, with NESTOR_CONSOLE_BY_PID.
+ * @flags: in, 0 or NESTOR_CONSOLE_BY_PID.
  */
 struct nestor_console_id {
-	__u32 l2_id;
+	union {
+		__u32 l2_id;
+		__u32 l1_pid;
+	};
 	__u32 flags;
 };
 
@@ -114,14 +135,19 @@ struct nestor_console_id {
 /**
  * struct nestor_console_attach - NESTOR_IOC_CONSOLE_ATTACH
  * @l2_id: in.
- * @flags: in, NESTOR_CONSOLE_ATTACH_*; O_NONBLOCK/O_CLOEXEC are set on the
- *	new file with fcntl().
+ * @l1_pid: in, with NESTOR_CONSOLE_BY_PID: a console armed on that process
+ *	may be attached before its L2 exists.
+ * @flags: in, NESTOR_CONSOLE_ATTACH_*, NESTOR_CONSOLE_BY_PID;
+ *	O_NONBLOCK/O_CLOEXEC are set on the new file with fcntl().
  * @fd: out, the console file: read() the output, write() the input,
  *	poll().  EOF/EPIPE once the console is disabled.
  * @pad: must be 0.
  */
 struct nestor_console_attach {
-	__u32 l2_id;
+	union {
+		__u32 l2_id;
+		__u32 l1_pid;
+	};
 	__u32 flags;
 	__s32 fd;
 	__u32 pad;
@@ -135,7 +161,8 @@ enum nestor_console_irq {
 /**
  * struct nestor_console_status - NESTOR_IOC_CONSOLE_STATUS
  * @l2_id: in.
- * @flags: in, must be 0.
+ * @l1_pid: in, with NESTOR_CONSOLE_BY_PID.
+ * @flags: in, 0 or NESTOR_CONSOLE_BY_PID.
  * @console_flags: out, NESTOR_CONSOLE_F_* it was enabled with.
  * @ring_size: out.
  * @port: out, base port.
@@ -148,7 +175,8 @@ enum nestor_console_irq {
  * @irq_mode: out, enum nestor_console_irq.
  * @readers: out, attached readers.
  * @writer: out, 1 when a writer is attached.
- * @pad: out, 0.
+ * @serving_l2_id: in 0; out, the L2 context the console was enabled on or,
+ *	for one armed by pid, the context it bound to (0: it still waits).
  * @tx_bytes: out, bytes L2 sent (into the ring).
  * @rx_bytes: out, bytes L2 received (from the writer).
  * @buffered: out, bytes in the ring not yet read by every reader.
@@ -158,10 +186,14 @@ enum nestor_console_irq {
  * @irq_raised: out, times the guest's interrupt line rose (not
  *	deliverable in polling mode: a guest waiting for it must poll).
  * @divisor: out, baud divisor (115200 / divisor baud).
- * @pad2: out, 0.
+ * @armed_pid: in 0; out, the process it was armed on (in the caller's pid
+ *	namespace; 0 if enabled on an L2 context, or not visible there).
  */
 struct nestor_console_status {
-	__u32 l2_id;
+	union {
+		__u32 l2_id;
+		__u32 l1_pid;
+	};
 	__u32 flags;
 	__u32 console_flags;
 	__u32 ring_size;
@@ -170,7 +202,7 @@ struct nestor_console_status {
 	__u32 irq_mode;
 	__u32 readers;
 	__u32 writer;
-	__u32 pad;
+	__u32 serving_l2_id;
 	__u64 tx_bytes;
 	__u64 rx_bytes;
 	__u64 buffered;
@@ -179,7 +211,7 @@ struct nestor_console_status {
 	__u64 string_exits;
 	__u64 irq_raised;
 	__u32 divisor;
-	__u32 pad2;
+	__u32 armed_pid;
 };
 
 #define NESTOR_IOC_CONSOLE_ENABLE	_IOW(NESTOR_IOC_MAGIC, 0x20, struct nestor_console_enable)
