@@ -829,8 +829,8 @@ static long ioc_status(void __user *argp, size_t usize)
 	err = get_arg(&s, sizeof(s), argp, usize);
 	if (err)
 		return err;
-	if ((s.flags & ~NESTOR_CONSOLE_BY_PID) || s.serving_l2_id ||
-	    s.armed_pid)
+	/* Out-fields are not checked: a caller may pass a used struct back. */
+	if (s.flags & ~NESTOR_CONSOLE_BY_PID)
 		return -EINVAL;
 	id = s.l2_id;
 	flags = s.flags;

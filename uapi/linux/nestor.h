@@ -175,7 +175,7 @@ enum nestor_console_irq {
  * @irq_mode: out, enum nestor_console_irq.
  * @readers: out, attached readers.
  * @writer: out, 1 when a writer is attached.
- * @serving_l2_id: in 0; out, the L2 context the console was enabled on or,
+ * @serving_l2_id: out, the L2 context the console was enabled on or,
  *	for one armed by pid, the context it bound to (0: it still waits).
  * @tx_bytes: out, bytes L2 sent (into the ring).
  * @rx_bytes: out, bytes L2 received (from the writer).
@@ -186,7 +186,7 @@ enum nestor_console_irq {
  * @irq_raised: out, times the guest's interrupt line rose (not
  *	deliverable in polling mode: a guest waiting for it must poll).
  * @divisor: out, baud divisor (115200 / divisor baud).
- * @armed_pid: in 0; out, the process it was armed on (in the caller's pid
+ * @armed_pid: out, the process it was armed on (in the caller's pid
  *	namespace; 0 if enabled on an L2 context, or not visible there).
  */
 struct nestor_console_status {
