@@ -62,6 +62,7 @@ struct nestor_console {
 	/* armed (NESTOR_CONSOLE_BY_PID): its VMM, the first context it may take */
 	struct pid *armed_pid;
 	u32 floor;
+	u32 passed_over;		/* last context found to have run before */
 	pid_t vm_pid;			/* enabled on a context: its VMM */
 	u32 flags;
 	u16 port;
@@ -264,8 +265,13 @@ static void console_bind(struct nestor_console *con,
 	unsigned long flags;
 
 	if (task_tgid(current) != con->armed_pid || ctx->id < con->floor ||
-	    nestor_ctx_ran_before(ctx, con->floor))
+	    READ_ONCE(con->passed_over) == ctx->id)
 		return;
+	/* Once per context: another L2's port exits skip the registry. */
+	if (nestor_ctx_ran_before(ctx, con->floor)) {
+		WRITE_ONCE(con->passed_over, ctx->id);
+		return;
+	}
 	spin_lock_irqsave(&con->lock, flags);
 	if (!con->l2_id) {
 		con->vm_id = ctx->vm_id;
