@@ -64,6 +64,27 @@ grep -q "no such L2" /tmp/ctl.err && echo "ok - ... says no such L2" ||
 ctl 1 "console --dump of an unknown L2" console l2:4000000 --dump
 ctl 1 "console enable of an unknown L2" console enable 4000000
 ctl 1 "console disable of an unknown L2" console disable 4000000
+ctl 1 "console enable of a pid that is no process" console enable pid:4000000
+grep -q "no such process" /tmp/ctl.err && echo "ok - ... says no such process" ||
+	{ echo "not ok - ... says no such process"; failed=1; }
+ctl 1 "console status of a pid with nothing armed" console status pid:1
+grep -q "no console is armed on pid:1" /tmp/ctl.err &&
+	echo "ok - ... says no console is armed on it" ||
+	{ echo "not ok - ... says no console is armed on it"; failed=1; }
+ctl 1 "console attach of a pid with nothing armed" console pid:1 --dump
+ctl 1 "console disable of a pid with nothing armed" console disable pid:1
+ctl 2 "console with pid 0" console status pid:0
+ctl 2 "console with a bad pid" console status pid:x
+# Armed on this shell (no VM): status says it waits; a second arm: EEXIST.
+ctl 0 "console enable pid:\$\$ (arm, no L2 yet)" console enable "pid:$$"
+ctl 0 "console status pid:\$\$" console status "pid:$$"
+grep -q "^armed on pid $$, waiting for its next L2$" /tmp/ctl.out &&
+	echo "ok - ... says it waits for its next L2" ||
+	{ echo "not ok - ... says it waits for its next L2"; sed 's/^/#   /' /tmp/ctl.out; failed=1; }
+ctl 1 "console enable pid:\$\$ again" console enable "pid:$$"
+grep -q "still waits for its L2" /tmp/ctl.err && echo "ok - ... says one still waits" ||
+	{ echo "not ok - ... says one still waits"; failed=1; }
+ctl 0 "console disable pid:\$\$" console disable "pid:$$"
 ctl 2 "console without an L2" console
 ctl 2 "console with a bad L2 name" console vm:x
 ctl 2 "console with a bad escape" console 1 --escape abc

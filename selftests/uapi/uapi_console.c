@@ -195,10 +195,17 @@ static void test_status(void)
 	}
 }
 
-static void *sleeper(void *arg)
+static volatile pid_t sleeper_tid;
+static int sleeper_pipe[2];
+
+/* A thread that waits for its pipe (no pthread_cancel: it needs libgcc_s). */
+static void *sleeper(void *arg __attribute__((unused)))
 {
-	*(volatile pid_t *)arg = syscall(SYS_gettid);
-	pause();
+	char c;
+
+	sleeper_tid = syscall(SYS_gettid);
+	if (read(sleeper_pipe[0], &c, 1) < 0)
+		return NULL;
 	return NULL;
 }
 
@@ -209,7 +216,6 @@ static void test_by_pid(void)
 	struct nestor_console_status s;
 	struct nestor_console_attach a;
 	struct nestor_console_id d;
-	volatile pid_t tid = 0;
 	pthread_t thread;
 	struct pollfd pfd;
 	pid_t child;
@@ -235,14 +241,16 @@ static void test_by_pid(void)
 	ARM(NO_L2);
 	tap_errno(ioc(NESTOR_IOC_CONSOLE_ENABLE, &e), ESRCH,
 		  "arm: pid beyond PID_MAX_LIMIT");
-	if (!pthread_create(&thread, NULL, sleeper, (void *)&tid)) {
-		while (!tid)
+	if (!pipe(sleeper_pipe) &&
+	    !pthread_create(&thread, NULL, sleeper, NULL)) {
+		while (!sleeper_tid)
 			usleep(1000);
-		ARM(tid);
+		ARM(sleeper_tid);
 		tap_errno(ioc(NESTOR_IOC_CONSOLE_ENABLE, &e), ESRCH,
 			  "arm: a thread's id (not a process)");
-		pthread_cancel(thread);
+		close(sleeper_pipe[1]);
 		pthread_join(thread, NULL);
+		close(sleeper_pipe[0]);
 	} else {
 		tap_ok(0, "arm: a thread's id (pthread_create failed)");
 	}
