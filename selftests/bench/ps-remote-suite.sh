@@ -59,8 +59,10 @@ got=$(sed -n 's/^\[l2a\] nestor-l2: sleepers \([0-9]*\).*/\1/p' "$RL_L1_LOG" | t
 [ "${got:-0}" -ge "$SLEEPERS" ]
 tap $? "L2 runs $got sleep processes (asked $SLEEPERS), holding after $(rl_elapsed "$t0") s"
 
+# The context L2 runs in now: an older one may be retired before the runs
+# (a remote ps of a retired context answers ENOENT).
 nj_snap "$W/list" || note "nestorctl list failed: $(cat "$W/list.err")"
-id=$(nj_l2 "$W/list" "$RL_L1_PID" id)
+id=$(nj_l2_newest "$W/list" "$RL_L1_PID" id)
 case "$id" in ''|null) bail "an L2 context in nestorctl list" ;; esac
 tap 0 "L2 context $id in nestorctl list"
 

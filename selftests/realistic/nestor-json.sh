@@ -31,6 +31,13 @@ nj_l2() {
 		'[.vms[] | select(.pid == $p) | .l2[]][$i][$f]' "$1"
 }
 
+# nj_l2_newest FILE PID FIELD: FIELD of that VM's most recently entered L2
+# context (older ones may be retired by idle expiry at any time).
+nj_l2_newest() {
+	nj_jq -r --argjson p "$2" --arg f "$3" \
+		'[.vms[] | select(.pid == $p) | .l2[]] | max_by(.last_seen_ns) // {} | .[$f]' "$1"
+}
+
 # nj_cr3 FILE PID [VCPU] [INDEX] / nj_cr3_changes ...: L2's last CR3 on
 # that vCPU and how many changes nestor saw.
 nj_cr3_field() {
