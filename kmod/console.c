@@ -218,6 +218,9 @@ static void note_irq(struct nestor_console *con)
  */
 static bool readers_due(struct nestor_console *con, u64 now)
 {
+	/* Nobody to wake (an attach reads what is there): no timer either. */
+	if (!con->readers)
+		return false;
 	if (con->input_taken || con->uart.tx_count ||
 	    now - con->last_wake >= CONSOLE_WAKE_NS) {
 		con->input_taken = false;
