@@ -804,6 +804,9 @@ static void stage3(struct test *t)
 	CHECK_EQ(s.rx_bytes, strlen(INPUT), "status: rx_bytes is the line");
 
 	CHECK_EQ(ioc(t, NESTOR_IOC_CONSOLE_DISABLE, &d), 0, "disable the console mid-run");
+	/* Out-fields must be 0 on input again (serving_l2_id, armed_pid). */
+	memset(&s, 0, sizeof(s));
+	s.l2_id = t->l2_id;
 	CHECK_EQ(ioc(t, NESTOR_IOC_CONSOLE_STATUS, &s), ENXIO,
 		 "status after disable: ENXIO");
 	n = write(t->rw, "y", 1);
