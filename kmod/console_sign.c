@@ -35,15 +35,36 @@ static int get_arg(void *dst, size_t size, void __user *argp, size_t usize)
 	return copy_struct_from_user(dst, size, argp, usize);
 }
 
-/* Only monitor keys sign for a remote client. */
-static int check_key(u32 key_id)
+/*
+ * The file may do @need (EBADF), and @key_id is a monitor key with a
+ * secret (ENOKEY: only monitor keys sign for a remote client).  What the
+ * MAC names: the console's L2 and the file's session.
+ */
+static int signer(struct console_client *cl, u32 need, u32 key_id,
+		  u32 *l2_id, u8 session[NESTOR_CONSOLE_SESSION_LEN])
 {
 	u32 flags;
+	int err;
 
+	err = nestor_console_who(cl, need, l2_id, session);
+	if (err)
+		return err;
 	if (nestor_key_flags(NESTOR_KEY_MONITOR, key_id, &flags) ||
 	    !(flags & NESTOR_KEY_HAS_SECRET))
 		return -ENOKEY;
 	return 0;
+}
+
+/* HMAC-SHA256 with monitor key @key_id over @hdr, then @len bytes of @data. */
+static int console_mac(u32 key_id, u8 *hdr, size_t hlen, u8 *data, u32 len,
+		       u8 mac[NESTOR_CONSOLE_MAC_LEN])
+{
+	struct kvec v[2] = {
+		{ .iov_base = hdr, .iov_len = hlen },
+		{ .iov_base = data, .iov_len = len },
+	};
+
+	return nestor_key_hmac(NESTOR_KEY_MONITOR, key_id, v, 2, mac);
 }
 
 static long ioc_sread(struct console_client *cl, void __user *argp,
@@ -56,7 +77,6 @@ static long ioc_sread(struct console_client *cl, void __user *argp,
 	struct nestor_console_sread a;
 	struct nestor_console_taken t;
 	void __user *ubuf;
-	struct kvec v[2];
 	u8 *data, *p;
 	u32 l2_id;
 	int err;
@@ -69,11 +89,7 @@ static long ioc_sread(struct console_client *cl, void __user *argp,
 	    memchr_inv(&a.done, 0,
 		       sizeof(a) - offsetof(struct nestor_console_sread, done)))
 		return -EINVAL;
-	err = nestor_console_who(cl, NESTOR_CONSOLE_ATTACH_READ, &l2_id,
-				 session);
-	if (err)
-		return err;
-	err = check_key(a.key_id);
+	err = signer(cl, NESTOR_CONSOLE_ATTACH_READ, a.key_id, &l2_id, session);
 	if (err)
 		return err;
 	/*
@@ -115,12 +131,8 @@ static long ioc_sread(struct console_client *cl, void __user *argp,
 	put_unaligned_le64(a.dropped, p);
 	p += 8;
 	put_unaligned_le32(a.eof, p);
-	v[0].iov_base = hdr;
-	v[0].iov_len = sizeof(hdr);
-	v[1].iov_base = data;
-	v[1].iov_len = a.done;
 	/* The key was there a moment ago; deleted since, the bytes are lost. */
-	err = nestor_key_hmac(NESTOR_KEY_MONITOR, a.key_id, v, 2, a.mac);
+	err = console_mac(a.key_id, hdr, sizeof(hdr), data, a.done, a.mac);
 	if (!err && a.done && copy_to_user(ubuf, data, a.done))
 		err = -EFAULT;
 	if (!err && copy_to_user(argp, &a, sizeof(a)))
@@ -137,7 +149,6 @@ static long ioc_swrite(struct console_client *cl, void __user *argp,
 	u8 session[NESTOR_CONSOLE_SESSION_LEN];
 	u8 mac[NESTOR_CONSOLE_MAC_LEN];
 	struct nestor_console_swrite a;
-	struct kvec v[2];
 	u8 *data, *p;
 	u32 l2_id;
 	int err;
@@ -148,11 +159,7 @@ static long ioc_swrite(struct console_client *cl, void __user *argp,
 	if (a.flags || a.pad || !a.key_id || !a.len ||
 	    a.len > NESTOR_CONSOLE_SWRITE_MAX)
 		return -EINVAL;
-	err = nestor_console_who(cl, NESTOR_CONSOLE_ATTACH_WRITE, &l2_id,
-				 session);
-	if (err)
-		return err;
-	err = check_key(a.key_id);
+	err = signer(cl, NESTOR_CONSOLE_ATTACH_WRITE, a.key_id, &l2_id, session);
 	if (err)
 		return err;
 	data = kmalloc(a.len, GFP_KERNEL);
@@ -172,11 +179,7 @@ static long ioc_swrite(struct console_client *cl, void __user *argp,
 	put_unaligned_le64(a.seq, p);
 	p += 8;
 	put_unaligned_le32(a.len, p);
-	v[0].iov_base = hdr;
-	v[0].iov_len = sizeof(hdr);
-	v[1].iov_base = data;
-	v[1].iov_len = a.len;
-	err = nestor_key_hmac(NESTOR_KEY_MONITOR, a.key_id, v, 2, mac);
+	err = console_mac(a.key_id, hdr, sizeof(hdr), data, a.len, mac);
 	if (err)
 		goto out;
 	/* The sequence is checked only for a message the key made. */
