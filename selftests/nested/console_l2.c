@@ -48,7 +48,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -974,6 +977,75 @@ static void show_file(const char *path)
 		fclose(f);
 }
 
+/* One raw request to the daemon: the answer's status, its payload in @ans. */
+static int mon_ask(int fd, uint32_t type, const void *a, uint32_t alen,
+		   void *ans, uint32_t anslen)
+{
+	struct nestor_mon_hdr h = { .magic = NESTOR_MON_MAGIC, .type = type,
+				    .len = alen };
+
+	if (nestor_mon_write_all(fd, &h, sizeof(h)) ||
+	    nestor_mon_write_all(fd, a, alen) ||
+	    nestor_mon_read_all(fd, &h, sizeof(h)) ||
+	    h.type != (type | NESTOR_MON_REPLY) || h.len > anslen ||
+	    nestor_mon_read_all(fd, ans, h.len))
+		return -1;
+	return h.status;
+}
+
+/* The daemon's side of the console messages, spoken raw. */
+static void remote_protocol(uint32_t l2_id)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(RMON_PORT),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct nestor_console_sread r = { .key_id = RMON_KEY_ID, .len = 16 };
+	struct nestor_console_swrite w = { .key_id = RMON_KEY_ID, .len = 1 };
+	uint8_t msg[128], ans[256];
+	uint32_t flags, id = 0;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int n;
+
+	if (!tap(fd >= 0 && !connect(fd, (void *)&sa, sizeof(sa)),
+		 "remote protocol: connect to nestor-monitord")) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	memset(r.nonce, 0x42, sizeof(r.nonce));
+	CHECK_EQ(mon_ask(fd, NESTOR_MON_CONSOLE_READ, &r, sizeof(r), ans, sizeof(ans)),
+		 ENOTCONN, "remote protocol: CONSOLE_READ before OPEN: ENOTCONN");
+	flags = 2;
+	memcpy(msg, &flags, 4);
+	n = 4 + snprintf((char *)msg + 4, sizeof(msg) - 4, "l2:%u", l2_id);
+	CHECK_EQ(mon_ask(fd, NESTOR_MON_CONSOLE_OPEN, msg, n, ans, sizeof(ans)), EINVAL,
+		 "remote protocol: CONSOLE_OPEN with an unknown flag: EINVAL");
+	flags = NESTOR_MON_CONSOLE_F_READ_ONLY;
+	memcpy(msg, &flags, 4);
+	n = 4 + snprintf((char *)msg + 4, sizeof(msg) - 4, "l2:4000000000");
+	CHECK_EQ(mon_ask(fd, NESTOR_MON_CONSOLE_OPEN, msg, n, ans, sizeof(ans)), ENOENT,
+		 "remote protocol: CONSOLE_OPEN of an unknown L2: ENOENT");
+	n = 4 + snprintf((char *)msg + 4, sizeof(msg) - 4, "l2:%u", l2_id);
+	CHECK_EQ(mon_ask(fd, NESTOR_MON_CONSOLE_OPEN, msg, n, &id, sizeof(id)), 0,
+		 "remote protocol: CONSOLE_OPEN read-only");
+	CHECK_EQ(id, l2_id, "remote protocol: ... answers the L2's id");
+	CHECK_EQ(mon_ask(fd, NESTOR_MON_CONSOLE_OPEN, msg, n, ans, sizeof(ans)), EBUSY,
+		 "remote protocol: a second CONSOLE_OPEN: EBUSY");
+	memcpy(msg, &w, sizeof(w));
+	msg[sizeof(w)] = 'x';
+	CHECK_EQ(mon_ask(fd, NESTOR_MON_CONSOLE_WRITE, msg, sizeof(w) + 1, ans, sizeof(ans)),
+		 EBADF, "remote protocol: CONSOLE_WRITE on a read-only console: EBADF");
+	CHECK_EQ(mon_ask(fd, NESTOR_MON_CONSOLE_WRITE, msg, sizeof(w), ans, sizeof(ans)),
+		 EINVAL, "remote protocol: CONSOLE_WRITE shorter than its len: EINVAL");
+	r.len = 0;
+	CHECK_EQ(mon_ask(fd, NESTOR_MON_CONSOLE_READ, &r, sizeof(r), ans, sizeof(ans)),
+		 EINVAL, "remote protocol: CONSOLE_READ of 0 bytes: EINVAL");
+	r.len = 16;
+	r.key_id = RMON_KEY_ID + 1;
+	CHECK_EQ(mon_ask(fd, NESTOR_MON_CONSOLE_READ, &r, sizeof(r), ans, sizeof(ans)),
+		 ENOKEY, "remote protocol: CONSOLE_READ with another key id: ENOKEY");
+	close(fd);
+}
+
 static void remote(struct test *first)
 {
 	static const uint8_t key[32] = "console_l2 remote monitor key 01";
@@ -1063,6 +1135,8 @@ static void remote(struct test *first)
 	    "remote: a replayed answer (the proxy's copy of the first) is rejected");
 	file_is("remote: ... after the first, verified answer: the banner", "/tmp/rcon.out",
 		BANNER);
+
+	remote_protocol(t.l2_id);
 
 	/* The session: input on a pipe, output to a file, until disabled. */
 	PFX(RINPUT_PORT);

@@ -208,6 +208,26 @@ static int dump(int fd, int log)
 }
 
 /*
+ * Input from stdin: the bytes before the escape character (a terminal
+ * only), *leave set when it came; -1 at end of input.
+ */
+static ssize_t read_keys(char *buf, size_t len, bool tty, int esc,
+			 bool *leave)
+{
+	ssize_t n = read(STDIN_FILENO, buf, len);
+	char *e;
+
+	if (n <= 0)
+		return -1;
+	e = tty ? memchr(buf, esc, n) : NULL;
+	if (e) {
+		n = e - buf;
+		*leave = true;
+	}
+	return n;
+}
+
+/*
  * A terminal on stdin goes raw until restore_tty(), which every way out
  * runs (atexit, the signals).  Returns whether stdin is a terminal.
  */
@@ -268,16 +288,13 @@ static int session(int fd, int log, int esc, bool read_only)
 			}
 		}
 		if (in_open && (p[1].revents & (POLLIN | POLLHUP))) {
-			char *e;
+			bool leave = false;
 
-			n = read(STDIN_FILENO, buf, sizeof(buf));
-			if (n <= 0) {
+			n = read_keys(buf, sizeof(buf), tty, esc, &leave);
+			if (n < 0) {
 				in_open = false;	/* keep showing output */
 				continue;
 			}
-			e = tty ? memchr(buf, esc, n) : NULL;
-			if (e)
-				n = e - buf;
 			if (n > 0 && !write_all(fd, buf, n)) {
 				if (errno == EPIPE)
 					fprintf(stderr, "\r\nnestorctl: the console was disabled\r\n");
@@ -285,7 +302,7 @@ static int session(int fd, int log, int esc, bool read_only)
 					ret = EXIT_FAILURE;
 				break;
 			}
-			if (e)
+			if (leave)
 				break;
 		}
 	}
@@ -348,17 +365,10 @@ static int remote_console(struct nestor_remote *rm, const char *name,
 		if (do_dump && !o.done)
 			break;
 		if (in_open && !pending && poll(&p, 1, 0) == 1) {
-			char *e;
-
-			n = read(STDIN_FILENO, in, sizeof(in));
-			if (n <= 0) {
+			n = read_keys(in, sizeof(in), tty, esc, &leave);
+			if (n < 0) {
 				in_open = false;	/* keep showing output */
 				continue;
-			}
-			e = tty ? memchr(in, esc, n) : NULL;
-			if (e) {
-				n = e - in;
-				leave = true;
 			}
 			pending = n;
 		}
