@@ -32,6 +32,7 @@
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -95,6 +96,9 @@ struct console_client {
 	struct nestor_console *con;
 	u32 flags;			/* NESTOR_CONSOLE_ATTACH_* */
 	u64 pos;			/* readers: next byte to read */
+	/* signed I/O (console_sign.c): random at attach, fixed */
+	u8 session[NESTOR_CONSOLE_SESSION_LEN];
+	u64 in_seq;			/* next SWRITE's seq; con->lock */
 };
 
 static LIST_HEAD(consoles);
@@ -390,12 +394,34 @@ static enum nestor_claim_result console_handle(struct nestor_exit_ctx *ec,
 /* the client file                                                    */
 /* ---------------------------------------------------------------- */
 
+/*
+ * con->lock held, something to read: up to @len bytes into @dst from the
+ * client's position, which moves past them.  Returns the count.
+ */
+static size_t take_locked(struct nestor_console *con, struct console_client *cl,
+			  u8 *dst, size_t len)
+{
+	size_t n, first;
+
+	n = min_t(u64, len, con->head - cl->pos);
+	first = min_t(size_t, n, con->ring_size -
+		      (cl->pos & (con->ring_size - 1)));
+	memcpy(dst, con->ring + (cl->pos & (con->ring_size - 1)), first);
+	memcpy(dst + first, con->ring, n - first);
+	cl->pos += n;
+	ring_release(con);
+	/* Room again: bytes the guest is waiting to send can go. */
+	nestor_uart_tx_drain(&con->uart, ktime_get_ns());
+	note_irq(con);
+	return n;
+}
+
 static ssize_t console_read(struct file *file, char __user *buf, size_t len,
 			    loff_t *ppos)
 {
 	struct console_client *cl = file->private_data;
 	struct nestor_console *con = cl->con;
-	size_t n, first;
+	size_t n;
 	u8 *bounce;
 	int err;
 
@@ -425,16 +451,7 @@ static ssize_t console_read(struct file *file, char __user *buf, size_t len,
 		}
 		spin_lock_irq(&con->lock);
 	}
-	n = min_t(u64, len, con->head - cl->pos);
-	first = min_t(size_t, n, con->ring_size -
-		      (cl->pos & (con->ring_size - 1)));
-	memcpy(bounce, con->ring + (cl->pos & (con->ring_size - 1)), first);
-	memcpy(bounce + first, con->ring, n - first);
-	cl->pos += n;
-	ring_release(con);
-	/* Room again: bytes the guest is waiting to send can go. */
-	nestor_uart_tx_drain(&con->uart, ktime_get_ns());
-	note_irq(con);
+	n = take_locked(con, cl, bounce, len);
 	spin_unlock_irq(&con->lock);
 
 	if (n && copy_to_user(buf, bounce, n))
@@ -544,11 +561,89 @@ static int console_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- */
+/* signed I/O on a client file, for console_sign.c                    */
+/* ---------------------------------------------------------------- */
+
+/* What a signature names: the console's L2 and the file's session. */
+int nestor_console_who(struct console_client *cl, u32 need, u32 *l2_id,
+		       u8 session[NESTOR_CONSOLE_SESSION_LEN])
+{
+	if ((cl->flags & need) != need)
+		return -EBADF;
+	/* Pairs with console_bind(). */
+	*l2_id = smp_load_acquire(&cl->con->l2_id);
+	memcpy(session, cl->session, NESTOR_CONSOLE_SESSION_LEN);
+	return 0;
+}
+
+/*
+ * read() that never waits, with what a signature covers: the position of
+ * the first byte, the drop count, end of file, the L2.
+ */
+int nestor_console_take(struct console_client *cl, u8 *dst, u32 len,
+			struct nestor_console_taken *t)
+{
+	struct nestor_console *con = cl->con;
+
+	if (!(cl->flags & NESTOR_CONSOLE_ATTACH_READ))
+		return -EBADF;
+	spin_lock_irq(&con->lock);
+	t->pos = cl->pos;
+	t->done = cl->pos == con->head ? 0 : take_locked(con, cl, dst, len);
+	t->dropped = con->dropped;
+	t->eof = con->dead && cl->pos == con->head;
+	t->l2_id = con->l2_id;
+	spin_unlock_irq(&con->lock);
+	return 0;
+}
+
+/*
+ * write() of all @len bytes or none, only as message @seq of this file
+ * (its MAC was checked): a replay or a gap is ESTALE, and the count moves
+ * only when the bytes went in.
+ */
+int nestor_console_give(struct console_client *cl, const u8 *src, u32 len,
+			u64 seq)
+{
+	struct nestor_console *con = cl->con;
+	int err = 0;
+	u32 i;
+
+	if (!(cl->flags & NESTOR_CONSOLE_ATTACH_WRITE))
+		return -EBADF;
+	spin_lock_irq(&con->lock);
+	if (seq != cl->in_seq)
+		err = -ESTALE;
+	else if (con->dead)
+		err = -EPIPE;
+	else if (CONSOLE_IN_SIZE - (con->in_head - con->in_tail) < len)
+		err = -EAGAIN;
+	if (!err) {
+		for (i = 0; i < len; i++)
+			con->in[con->in_head++ & (CONSOLE_IN_SIZE - 1)] = src[i];
+		cl->in_seq++;
+	}
+	spin_unlock_irq(&con->lock);
+	return err;
+}
+
+static long console_file_ioctl(struct file *file, unsigned int cmd,
+			       unsigned long arg)
+{
+	if (_IOC_TYPE(cmd) != NESTOR_IOC_MAGIC)
+		return -ENOTTY;
+	return nestor_console_sign_ioctl(file->private_data, cmd,
+					 (void __user *)arg);
+}
+
 static const struct file_operations console_fops = {
 	.owner = THIS_MODULE,
 	.read = console_read,
 	.write = console_write,
 	.poll = console_poll,
+	.unlocked_ioctl = console_file_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
 	.release = console_release,
 	.llseek = no_llseek,
 };
@@ -766,6 +861,7 @@ static long ioc_attach(void __user *argp, size_t usize)
 	if (!cl)
 		return -ENOMEM;
 	cl->flags = a.flags;
+	get_random_bytes(cl->session, sizeof(cl->session));
 
 	mutex_lock(&consoles_mutex);
 	con = console_find(a.l2_id, a.flags);

@@ -18,7 +18,8 @@ u64 nestor_features(void)
 	if (nestor_hook_armed() && nestor_hypercall_claimed())
 		features |= NESTOR_FEAT_PING;
 	if (nestor_hook_armed())
-		features |= NESTOR_FEAT_CONSOLE | NESTOR_FEAT_CONSOLE_ARM;
+		features |= NESTOR_FEAT_CONSOLE | NESTOR_FEAT_CONSOLE_ARM |
+			    NESTOR_FEAT_CONSOLE_SIGNED;
 	if (nestor_hook_armed() && nestor_hypercall_claimed() &&
 	    nestor_ident_ready())
 		features |= NESTOR_FEAT_IDENTITY;

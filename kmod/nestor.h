@@ -244,6 +244,29 @@ bool nestor_hypercall_claimed(void);
 /* console.c: the out-of-band console (ioctls 0x20-0x2f) */
 long nestor_console_ioctl(unsigned int cmd, void __user *argp);
 void nestor_console_exit(void);
+
+/*
+ * Signed console I/O on a client file (console_sign.c: the ioctls and the
+ * MACs; console.c: the ring and the input buffer).
+ */
+struct console_client;
+struct nestor_console_taken {
+	u64 pos;		/* stream offset of the first byte */
+	u64 dropped;
+	u32 done;		/* bytes taken */
+	u32 l2_id;
+	bool eof;
+};
+
+long nestor_console_sign_ioctl(struct console_client *cl, unsigned int cmd,
+			       void __user *argp);
+/* EBADF without the access in @need (NESTOR_CONSOLE_ATTACH_*). */
+int nestor_console_who(struct console_client *cl, u32 need, u32 *l2_id,
+		       u8 session[NESTOR_CONSOLE_SESSION_LEN]);
+int nestor_console_take(struct console_client *cl, u8 *dst, u32 len,
+			struct nestor_console_taken *t);
+int nestor_console_give(struct console_client *cl, const u8 *src, u32 len,
+			u64 seq);
 /* introspection (mem.c) */
 void nestor_mem_exit(void);
 long nestor_mem_ioctl(unsigned int nr, void __user *argp, size_t usize);

@@ -48,7 +48,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,6 +99,7 @@ struct l2_args {
 	uint8_t line[64];
 	uint64_t line_len, rx_polls, rx_timeout, cti_polls;
 	uint64_t bench_bytes, bench_keys;	/* -b, -k: benchmark mode */
+	uint64_t rx_forever;	/* wait for the line without a bound */
 };
 
 struct shared {
@@ -279,7 +284,7 @@ static void __attribute__((__noinline__, __used__)) l2_main(struct l2_args *a)
 
 	/* A line of input, polled; the timeout shows in IIR meanwhile. */
 	while (!((a->lsr_rx = l2_inb(UART + 5)) & 0x01)) {
-		if (++a->rx_polls > 100000) {
+		if (++a->rx_polls > 100000 && !a->rx_forever) {
 			a->rx_timeout = 1;
 			break;
 		}
@@ -804,6 +809,9 @@ static void stage3(struct test *t)
 	CHECK_EQ(s.rx_bytes, strlen(INPUT), "status: rx_bytes is the line");
 
 	CHECK_EQ(ioc(t, NESTOR_IOC_CONSOLE_DISABLE, &d), 0, "disable the console mid-run");
+	/* Out-fields must be 0 on input again (serving_l2_id, armed_pid). */
+	memset(&s, 0, sizeof(s));
+	s.l2_id = t->l2_id;
 	CHECK_EQ(ioc(t, NESTOR_IOC_CONSOLE_STATUS, &s), ENXIO,
 		 "status after disable: ENXIO");
 	n = write(t->rw, "y", 1);
@@ -906,6 +914,296 @@ disable:
 	if (a.fd > 0)
 		close(a.fd);
 	kvm_vm_free(t.vm);
+}
+
+/*
+ * The console through nestor-monitord on L0's loopback (Documentation/
+ * console.rst, "Remote access"), with the binaries a remote owner runs:
+ * `nestorctl --remote ... console --dump` prints exactly the banner;
+ * through monitor_proxy, a tampered answer and a replayed one are
+ * rejected (exit 1, REJECTED); a session with its input on a pipe types
+ * the line, which the L2 echoes, while the proxy replays the signed
+ * input message and the kernel refuses the copy (ESTALE).  A fresh VM.
+ */
+#define RMON_PORT	7421
+#define RTAMPER_PORT	7422
+#define RREPLAY_PORT	7423
+#define RINPUT_PORT	7424
+#define RMON_KEY_ID	0x636f6e32u
+
+static const char *self_path = "console_l2";
+
+static bool file_is(const char *what, const char *path, const char *want)
+{
+	char buf[512];
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+	}
+	return check_bytes(what, buf, n, want);
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+	char buf[4096];
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = 0;
+	if (!strstr(buf, needle)) {
+		diag("  %s (%zu bytes) lacks '%s':", path, n, needle);
+		diag("%s", buf);
+		return false;
+	}
+	return true;
+}
+
+static void show_file(const char *path)
+{
+	char line[256];
+	FILE *f = fopen(path, "r");
+
+	diag("  %s:", path);
+	while (f && fgets(line, sizeof(line), f))
+		diag("    %s", line);
+	if (f)
+		fclose(f);
+}
+
+/* One raw request to the daemon: the answer's status, its payload in @ans. */
+static int mon_ask(int fd, uint32_t type, const void *a, uint32_t alen,
+		   void *ans, uint32_t anslen)
+{
+	struct nestor_mon_hdr h = { .magic = NESTOR_MON_MAGIC, .type = type,
+				    .len = alen };
+
+	if (nestor_mon_write_all(fd, &h, sizeof(h)) ||
+	    nestor_mon_write_all(fd, a, alen) ||
+	    nestor_mon_read_all(fd, &h, sizeof(h)) ||
+	    h.type != (type | NESTOR_MON_REPLY) || h.len > anslen ||
+	    nestor_mon_read_all(fd, ans, h.len))
+		return -1;
+	return h.status;
+}
+
+/* The daemon's side of the console messages, spoken raw. */
+static void remote_protocol(uint32_t l2_id)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(RMON_PORT),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct nestor_console_sread r = { .key_id = RMON_KEY_ID, .len = 16 };
+	struct nestor_console_swrite w = { .key_id = RMON_KEY_ID, .len = 1 };
+	uint8_t msg[128], ans[256];
+	uint32_t flags, id = 0;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int n;
+
+	if (!tap(fd >= 0 && !connect(fd, (void *)&sa, sizeof(sa)),
+		 "remote protocol: connect to nestor-monitord")) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	memset(r.nonce, 0x42, sizeof(r.nonce));
+	CHECK_EQ(mon_ask(fd, NESTOR_MON_CONSOLE_READ, &r, sizeof(r), ans, sizeof(ans)),
+		 ENOTCONN, "remote protocol: CONSOLE_READ before OPEN: ENOTCONN");
+	flags = 2;
+	memcpy(msg, &flags, 4);
+	n = 4 + snprintf((char *)msg + 4, sizeof(msg) - 4, "l2:%u", l2_id);
+	CHECK_EQ(mon_ask(fd, NESTOR_MON_CONSOLE_OPEN, msg, n, ans, sizeof(ans)), EINVAL,
+		 "remote protocol: CONSOLE_OPEN with an unknown flag: EINVAL");
+	flags = NESTOR_MON_CONSOLE_F_READ_ONLY;
+	memcpy(msg, &flags, 4);
+	n = 4 + snprintf((char *)msg + 4, sizeof(msg) - 4, "l2:4000000000");
+	CHECK_EQ(mon_ask(fd, NESTOR_MON_CONSOLE_OPEN, msg, n, ans, sizeof(ans)), ENOENT,
+		 "remote protocol: CONSOLE_OPEN of an unknown L2: ENOENT");
+	n = 4 + snprintf((char *)msg + 4, sizeof(msg) - 4, "l2:%u", l2_id);
+	CHECK_EQ(mon_ask(fd, NESTOR_MON_CONSOLE_OPEN, msg, n, &id, sizeof(id)), 0,
+		 "remote protocol: CONSOLE_OPEN read-only");
+	CHECK_EQ(id, l2_id, "remote protocol: ... answers the L2's id");
+	CHECK_EQ(mon_ask(fd, NESTOR_MON_CONSOLE_OPEN, msg, n, ans, sizeof(ans)), EBUSY,
+		 "remote protocol: a second CONSOLE_OPEN: EBUSY");
+	memcpy(msg, &w, sizeof(w));
+	msg[sizeof(w)] = 'x';
+	CHECK_EQ(mon_ask(fd, NESTOR_MON_CONSOLE_WRITE, msg, sizeof(w) + 1, ans, sizeof(ans)),
+		 EBADF, "remote protocol: CONSOLE_WRITE on a read-only console: EBADF");
+	CHECK_EQ(mon_ask(fd, NESTOR_MON_CONSOLE_WRITE, msg, sizeof(w), ans, sizeof(ans)),
+		 EINVAL, "remote protocol: CONSOLE_WRITE shorter than its len: EINVAL");
+	r.len = 0;
+	CHECK_EQ(mon_ask(fd, NESTOR_MON_CONSOLE_READ, &r, sizeof(r), ans, sizeof(ans)),
+		 EINVAL, "remote protocol: CONSOLE_READ of 0 bytes: EINVAL");
+	r.len = 16;
+	r.key_id = RMON_KEY_ID + 1;
+	CHECK_EQ(mon_ask(fd, NESTOR_MON_CONSOLE_READ, &r, sizeof(r), ans, sizeof(ans)),
+		 ENOKEY, "remote protocol: CONSOLE_READ with another key id: ENOKEY");
+	close(fd);
+}
+
+static void remote(struct test *first)
+{
+	static const uint8_t key[32] = "console_l2 remote monitor key 01";
+	struct test t = { .be = first->be, .dev = first->dev };
+	struct nestor_key_add k = { .kind = NESTOR_KEY_MONITOR,
+				    .key_id = RMON_KEY_ID, .key_len = 32 };
+	struct nestor_key_del kd = { .kind = NESTOR_KEY_MONITOR,
+				     .key_id = RMON_KEY_ID };
+	struct nestor_console_status s;
+	struct nestor_console_id d = { 0 };
+	struct nestor_console_enable e = { 0 };
+	const char *keyf = "/tmp/console_l2-monitor.key";
+	const char *proxy_err = "/tmp/console_l2-proxy.err";
+	char dir[256], mond[300], proxy[300], ctl[300], pfx[700], cmd[1024];
+	char port[4][32], keyid[16], want[128];
+	pid_t pids[4] = { -1, -1, -1, -1 }, sess = -1;
+	int hold = -1, in[2] = { -1, -1 }, err, rc, st;
+	FILE *f;
+
+	bin_dir(self_path, dir, sizeof(dir));
+	snprintf(mond, sizeof(mond), "%s/nestor-monitord", dir);
+	snprintf(proxy, sizeof(proxy), "%s/monitor_proxy", dir);
+	snprintf(ctl, sizeof(ctl), "%s/nestorctl", dir);
+	memcpy(k.key, key, 32);
+	if (!CHECK_EQ(ioc(first, NESTOR_IOC_KEY_ADD, &k), 0, "remote: add a monitor key"))
+		return;
+	f = fopen(keyf, "w");
+	for (int i = 0; f && i < 32; i++)
+		fprintf(f, "%02x", key[i]);
+	if (!tap(f && !fclose(f), "remote: the key file for the client"))
+		goto key;
+	loopback_up();
+	for (int i = 0; i < 4; i++)
+		snprintf(port[i], sizeof(port[i]), "127.0.0.1:%d", RMON_PORT + i);
+	pids[0] = spawn_quiet(mond, (char *[]){ mond, "--listen", port[0], "--quiet", NULL },
+			      NULL);
+	pids[1] = spawn_quiet(proxy, (char *[]){ proxy, "--listen", port[1], "--to", port[0],
+						 "--mode", "tamper", NULL }, NULL);
+	pids[2] = spawn_quiet(proxy, (char *[]){ proxy, "--listen", port[2], "--to", port[0],
+						 "--mode", "replay", NULL }, NULL);
+	pids[3] = spawn_quiet(proxy, (char *[]){ proxy, "--listen", port[3], "--to", port[0],
+						 "--mode", "replay-input", NULL }, proxy_err);
+	if (!tap(port_open(RMON_PORT) && port_open(RTAMPER_PORT) &&
+		 port_open(RREPLAY_PORT) && port_open(RINPUT_PORT),
+		 "remote: nestor-monitord and three test proxies listen on loopback"))
+		goto procs;
+
+	if (first->vm)
+		kvm_vm_free(first->vm);
+	first->vm = NULL;
+	setup_vm(&t);
+	/* Nothing bounds L2's wait for the line: the session types it. */
+	t.sh->a.rx_forever = 1;
+	if (!run_to(&t, 0) || !run_to(&t, 1) || !find_l2(&t))
+		goto vm;
+	e.l2_id = t.l2_id;
+	if (!CHECK_EQ(ioc(&t, NESTOR_IOC_CONSOLE_ENABLE, &e), 0, "remote: enable the console"))
+		goto vm;
+	/* A reader that never reads keeps the banner for every new reader. */
+	hold = attach(&t, NESTOR_CONSOLE_ATTACH_READ, &err);
+	if (!tap(hold >= 0, "remote: a local reader holds the ring") || !run_to(&t, 2))
+		goto disable;
+
+	snprintf(keyid, sizeof(keyid), "%u", RMON_KEY_ID);
+#define PFX(p) snprintf(pfx, sizeof(pfx), "%s --remote 127.0.0.1:%d --key-id %s --key-file %s console l2:%u", \
+			ctl, (p), keyid, keyf, t.l2_id)
+	PFX(RMON_PORT);
+	snprintf(cmd, sizeof(cmd), "%s --dump >/tmp/rcon.out 2>/tmp/rcon.err", pfx);
+	rc = system(cmd);
+	if (!tap(rc == 0, "remote: nestorctl --remote console --dump exits 0"))
+		show_file("/tmp/rcon.err");
+	file_is("remote: --dump prints the banner, verified", "/tmp/rcon.out", BANNER);
+
+	PFX(RTAMPER_PORT);
+	snprintf(cmd, sizeof(cmd), "%s --dump >/tmp/rcon.out 2>/tmp/rcon.err", pfx);
+	rc = system(cmd);
+	tap(WIFEXITED(rc) && WEXITSTATUS(rc) == 1 && file_has("/tmp/rcon.err", "REJECTED") &&
+	    file_has("/tmp/rcon.err", "HMAC"),
+	    "remote: a tampered answer is rejected (exit 1, REJECTED: ... HMAC)");
+	file_is("remote: ... and nothing of it is printed", "/tmp/rcon.out", "");
+
+	PFX(RREPLAY_PORT);
+	snprintf(cmd, sizeof(cmd), "%s --dump >/tmp/rcon.out 2>/tmp/rcon.err", pfx);
+	rc = system(cmd);
+	tap(WIFEXITED(rc) && WEXITSTATUS(rc) == 1 && file_has("/tmp/rcon.err", "REJECTED") &&
+	    file_has("/tmp/rcon.err", "replayed"),
+	    "remote: a replayed answer (the proxy's copy of the first) is rejected");
+	file_is("remote: ... after the first, verified answer: the banner", "/tmp/rcon.out",
+		BANNER);
+
+	remote_protocol(t.l2_id);
+
+	/* The session: input on a pipe, output to a file, until disabled. */
+	PFX(RINPUT_PORT);
+	if (pipe(in))
+		goto disable;
+	sess = fork();
+	if (sess == 0) {
+		int out = open("/tmp/rcon.session", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int errf = open("/tmp/rcon.session.err", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		dup2(in[0], 0);
+		dup2(out, 1);
+		dup2(errf, 2);
+		close(in[1]);
+		execl("/bin/sh", "sh", "-c", pfx, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	in[0] = -1;
+	tap(write(in[1], INPUT, strlen(INPUT)) == (ssize_t)strlen(INPUT),
+	    "remote: a line typed into the session");
+	close(in[1]);
+	in[1] = -1;
+	if (!run_to(&t, 3))
+		goto disable;
+	tap(t.sh->a.line_len == strlen(INPUT) && !memcmp(t.sh->a.line, INPUT, t.sh->a.line_len),
+	    "remote: L2 received exactly the typed line");
+	CHECK_EQ(t.sh->io_uart, 0, "remote: L1 saw no exit in 0x3f8-0x3ff");
+	memset(&s, 0, sizeof(s));
+	s.l2_id = t.l2_id;
+	if (CHECK_EQ(ioc(&t, NESTOR_IOC_CONSOLE_STATUS, &s), 0, "remote: status"))
+		CHECK_EQ(s.rx_bytes, strlen(INPUT), "remote: rx_bytes is the line");
+disable:
+	d.l2_id = t.l2_id;
+	CHECK_EQ(ioc(&t, NESTOR_IOC_CONSOLE_DISABLE, &d), 0, "remote: disable the console");
+	if (sess > 0) {
+		/* The session reads what is left, then the signed end of file. */
+		waitpid(sess, &st, 0);
+		if (!tap(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+			 "remote: the session ends when the console is disabled (exit 0)"))
+			show_file("/tmp/rcon.session.err");
+		snprintf(want, sizeof(want), "%s%s\n", BANNER, INPUT);
+		file_is("remote: the session showed the banner and the echo",
+			"/tmp/rcon.session", want);
+		tap(file_has("/tmp/rcon.session.err", "the console was disabled"),
+		    "remote: ... and says the console was disabled");
+		tap(file_has(proxy_err, "replayed CONSOLE_WRITE: status") &&
+		    file_has(proxy_err, "(ESTALE)"),
+		    "remote: the replayed input message was refused by the kernel (ESTALE)");
+	}
+	if (hold >= 0)
+		close(hold);
+	if (t.sh->a.line_len)
+		run_to(&t, -2);
+vm:
+	kvm_vm_free(t.vm);
+procs:
+	for (int i = 0; i < 4; i++) {
+		if (pids[i] > 0) {
+			kill(pids[i], SIGTERM);
+			waitpid(pids[i], NULL, 0);
+		}
+	}
+key:
+	CHECK_EQ(ioc(first, NESTOR_IOC_KEY_DEL, &kd), 0, "remote: delete the monitor key");
+	unlink(keyf);
+#undef PFX
 }
 
 /* ------------------------------------------------------------------ */
@@ -1085,6 +1383,7 @@ int main(int argc, char *argv[])
 		else
 			return 2;
 	}
+	self_path = argv[0];
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	tap_guard_process();
 	alarm(timeout);
@@ -1120,6 +1419,7 @@ int main(int argc, char *argv[])
 		goto out;
 	done(&t);
 	armed(&t);
+	remote(&t);
 out:
 	tap_finish();
 	return tap_failed ? 1 : 0;

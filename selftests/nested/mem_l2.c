@@ -968,32 +968,14 @@ static void check_signed(struct test *t)
 	free(rec);
 }
 
-/* Runs a command; its stdout (at most @len - 1 bytes) and exit status. */
-static int run_capture(const char *cmd, char *out, size_t len)
-{
-	FILE *f = popen(cmd, "r");
-	size_t n;
-
-	if (!f)
-		return -1;
-	n = fread(out, 1, len - 1, f);
-	out[n] = 0;
-	return pclose(f);
-}
-
 /* nestorctl translate / read, next to this binary, against this L2. */
 static void check_nestorctl(struct test *t, const char *self)
 {
-	char cmd[512], out[4096], want[128], dir[256], *slash;
+	char cmd[512], out[4096], want[128], dir[256];
 	uint8_t b[16];
 	int rc;
 
-	snprintf(dir, sizeof(dir), "%s", self);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = 0;
-	else
-		snprintf(dir, sizeof(dir), ".");
+	bin_dir(self, dir, sizeof(dir));
 	snprintf(cmd, sizeof(cmd), "%s/nestorctl translate l2:%u %#llx", dir, t->l2_id,
 		 (unsigned long long)(V_R2 + 3 * SZ_4K + 5));
 	rc = run_capture(cmd, out, sizeof(out));
@@ -1028,54 +1010,6 @@ static void check_nestorctl(struct test *t, const char *self)
 #define TAMPER_PORT	7412
 #define REPLAY_PORT	7413
 
-/* The initramfs leaves lo down. */
-static void loopback_up(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo" };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	if (fd < 0)
-		return;
-	if (!ioctl(fd, SIOCGIFFLAGS, &ifr)) {
-		ifr.ifr_flags |= IFF_UP;
-		ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-}
-
-static pid_t spawn(const char *path, char *const argv[])
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 1);
-		execv(path, argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static bool port_open(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-
-	for (int i = 0; i < 100; i++) {
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		bool ok = fd >= 0 && !connect(fd, (void *)&sa, sizeof(sa));
-
-		if (fd >= 0)
-			close(fd);
-		if (ok)
-			return true;
-		usleep(50000);
-	}
-	return false;
-}
-
 /*
  * nestorctl --remote against nestor-monitord (the same binaries a
  * monitoring host would run), directly and through monitor_proxy in
@@ -1085,7 +1019,7 @@ static bool port_open(int port)
 static void check_remote(struct test *t, const char *self)
 {
 	static char out[262144];	/* a 1000-node listing */
-	char dir[256], *slash, cmd[1024], pfx[512], want[160];
+	char dir[256], cmd[1024], pfx[512], want[160];
 	char mond[300], proxy[300], port[3][32], to[32];
 	const char *keyf = "/tmp/mem_l2-monitor.key";
 	pid_t pids[3] = { -1, -1, -1 };
@@ -1093,12 +1027,7 @@ static void check_remote(struct test *t, const char *self)
 	FILE *f;
 	int rc;
 
-	snprintf(dir, sizeof(dir), "%s", self);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = 0;
-	else
-		snprintf(dir, sizeof(dir), ".");
+	bin_dir(self, dir, sizeof(dir));
 	f = fopen(keyf, "w");
 	for (int i = 0; f && i < 32; i++)
 		fprintf(f, "%02x", mon_key[i]);
@@ -1111,11 +1040,11 @@ static void check_remote(struct test *t, const char *self)
 	snprintf(port[1], sizeof(port[1]), "127.0.0.1:%d", TAMPER_PORT);
 	snprintf(port[2], sizeof(port[2]), "127.0.0.1:%d", REPLAY_PORT);
 	snprintf(to, sizeof(to), "%s", port[0]);
-	pids[0] = spawn(mond, (char *[]){ mond, "--listen", port[0], "--quiet", NULL });
-	pids[1] = spawn(proxy, (char *[]){ proxy, "--listen", port[1], "--to", to,
-					   "--mode", "tamper", NULL });
-	pids[2] = spawn(proxy, (char *[]){ proxy, "--listen", port[2], "--to", to,
-					   "--mode", "replay", NULL });
+	pids[0] = spawn_quiet(mond, (char *[]){ mond, "--listen", port[0], "--quiet", NULL }, NULL);
+	pids[1] = spawn_quiet(proxy, (char *[]){ proxy, "--listen", port[1], "--to", to,
+					   "--mode", "tamper", NULL }, NULL);
+	pids[2] = spawn_quiet(proxy, (char *[]){ proxy, "--listen", port[2], "--to", to,
+					   "--mode", "replay", NULL }, NULL);
 	if (!tap(port_open(MON_PORT) && port_open(TAMPER_PORT) && port_open(REPLAY_PORT),
 		 "remote: nestor-monitord and two test proxies listen on loopback"))
 		goto out;

@@ -5,6 +5,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "test_util.h"
 #include "nested_common.h"
@@ -314,3 +320,82 @@ int nested_leaf(struct kvm_vm *vm, vm_paddr_t root, bool ept,
 	return 0;
 }
 
+
+/* ---- helper processes (monitord and the test proxies) ---- */
+
+int run_capture(const char *cmd, char *out, size_t len)
+{
+	FILE *f = popen(cmd, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(out, 1, len - 1, f);
+	out[n] = 0;
+	return pclose(f);
+}
+
+void loopback_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		return;
+	if (!ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+		ifr.ifr_flags |= IFF_UP;
+		ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+}
+
+pid_t spawn_quiet(const char *path, char *const argv[], const char *err_path)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		if (err_path) {
+			int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+			if (err >= 0)
+				dup2(err, 2);
+		}
+		execv(path, argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+bool port_open(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	for (int i = 0; i < 100; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		bool ok = fd >= 0 && !connect(fd, (void *)&sa, sizeof(sa));
+
+		if (fd >= 0)
+			close(fd);
+		if (ok)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+void bin_dir(const char *self, char *dir, size_t len)
+{
+	char *slash;
+
+	snprintf(dir, len, "%s", self);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+	else
+		snprintf(dir, len, ".");
+}

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "kvm_util.h"
 #include "processor.h"
@@ -89,5 +90,17 @@ void npt_map(struct kvm_vm *vm, vm_paddr_t root, uint64_t gpa,
 	     uint64_t size, int level);
 int nested_leaf(struct kvm_vm *vm, vm_paddr_t root, bool ept,
 		uint64_t gpa, uint64_t *pa);
+
+/* Helper processes: nestor-monitord, nestorctl, the test proxies. */
+/* Runs @cmd (sh); its stdout (at most @len - 1 bytes) and wait status. */
+int run_capture(const char *cmd, char *out, size_t len);
+/* The initramfs leaves lo down. */
+void loopback_up(void);
+/* fork+execv, stdout to /dev/null, stderr to @err_path unless NULL. */
+pid_t spawn_quiet(const char *path, char *const argv[], const char *err_path);
+/* Whether 127.0.0.1:@port accepts a connection (tries for 5 s). */
+bool port_open(int port);
+/* The directory of the program @self (argv[0]): its sibling binaries. */
+void bin_dir(const char *self, char *dir, size_t len);
 
 #endif /* NESTED_COMMON_H */

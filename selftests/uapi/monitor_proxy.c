@@ -4,13 +4,21 @@
  * nestor-monitord, for tests only (selftests/nested/mem_l2.c).  It stands
  * for a compromised daemon or network:
  *
- *   monitor_proxy --listen ADDR:PORT --to HOST:PORT --mode pass|tamper|replay
+ *   monitor_proxy --listen ADDR:PORT --to HOST:PORT
+ *                 --mode pass|tamper|replay|replay-input
  *
  *   pass    relays every message unchanged;
- *   tamper  flips one bit in the last byte of every READ and WALK answer's
- *           payload (the data of a READ, the last record of a walk);
- *   replay  relays the first READ (WALK) answer, then answers every later
- *           READ (WALK) request with a copy of it (its nonce is old).
+ *   tamper  flips one bit in the last byte of every READ, WALK and
+ *           CONSOLE_READ answer's payload (the data of a READ, the last
+ *           record of a walk, the last console byte, or the MAC's last
+ *           byte when the answer has no data);
+ *   replay  relays the first READ (WALK, CONSOLE_READ) answer, then
+ *           answers every later such request with a copy of it (its
+ *           nonce is old);
+ *   replay-input  relays every CONSOLE_WRITE and its answer, then sends
+ *           the same request to the daemon again and prints the status
+ *           of that second answer on stderr ("monitor_proxy: replayed
+ *           CONSOLE_WRITE: status N (ENAME)"): the kernel must refuse it.
  * Other messages pass unchanged.
  *
  * Connections are served one after the other, in one process, so that the
@@ -80,8 +88,8 @@ static int put_msg(int fd, const struct nestor_mon_hdr *h, const uint8_t *p)
 int main(int argc, char **argv)
 {
 	const char *listen_at = NULL, *to = NULL, *mode = "pass";
-	struct nestor_mon_hdr h, saved_h[3];
-	uint8_t *p, *saved[3] = { NULL, NULL, NULL };
+	struct nestor_mon_hdr h, req, saved_h[NESTOR_MON_CONSOLE_WRITE + 1];
+	uint8_t *p, *q, *saved[NESTOR_MON_CONSOLE_WRITE + 1] = { NULL };
 	int lfd, cfd, sfd, i, k;
 
 	for (i = 1; i + 1 < argc; i += 2) {
@@ -94,8 +102,8 @@ int main(int argc, char **argv)
 	}
 	if (!listen_at || !to || i != argc ||
 	    (strcmp(mode, "pass") && strcmp(mode, "tamper") &&
-	     strcmp(mode, "replay"))) {
-		fputs("usage: monitor_proxy --listen ADDR:PORT --to HOST:PORT --mode pass|tamper|replay\n",
+	     strcmp(mode, "replay") && strcmp(mode, "replay-input"))) {
+		fputs("usage: monitor_proxy --listen ADDR:PORT --to HOST:PORT --mode pass|tamper|replay|replay-input\n",
 		      stderr);
 		return 2;
 	}
@@ -117,11 +125,31 @@ int main(int argc, char **argv)
 		while (!get_msg(cfd, &h, &p)) {
 			if (put_msg(sfd, &h, p))
 				break;
-			free(p);
+			req = h;
+			q = p;
 			if (get_msg(sfd, &h, &p))
 				break;
 			k = h.type & ~NESTOR_MON_REPLY;
-			if (k != NESTOR_MON_READ && k != NESTOR_MON_WALK)
+			/* The reply first: the replay must not overtake it. */
+			if (k == NESTOR_MON_CONSOLE_WRITE &&
+			    !strcmp(mode, "replay-input")) {
+				struct nestor_mon_hdr h2;
+				uint8_t *p2;
+
+				if (put_msg(cfd, &h, p) || put_msg(sfd, &req, q) ||
+				    get_msg(sfd, &h2, &p2))
+					break;
+				fprintf(stderr, "monitor_proxy: replayed CONSOLE_WRITE: status %u (%s)\n",
+					h2.status, h2.status ?
+					strerrorname_np(h2.status) : "accepted");
+				free(p2);
+				free(p);
+				free(q);
+				continue;
+			}
+			free(q);
+			if (k != NESTOR_MON_READ && k != NESTOR_MON_WALK &&
+			    k != NESTOR_MON_CONSOLE_READ)
 				k = 0;
 			if (k && !strcmp(mode, "tamper") && h.len)
 				p[h.len - 1] ^= 0x01;

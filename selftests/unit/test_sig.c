@@ -50,6 +50,88 @@ static int hmac_is(const void *k, size_t kl, const void *m, size_t ml,
 	return !strcmp(h, want);
 }
 
+static void le(uint8_t *b, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		b[i] = v >> (8 * i);
+}
+
+/*
+ * The console MACs against the encoding Documentation/uapi.rst gives,
+ * built here byte by byte (the kernel's are checked in uapi_console).
+ */
+static void console_macs(const uint8_t *k, const uint8_t *nonce)
+{
+	struct nestor_console_sread a;
+	uint8_t m[128], mac[32], want[32];
+	struct nestor_hmac hm;
+	size_t n = 0;
+
+	memset(&a, 0, sizeof(a));
+	memcpy(a.nonce, nonce, 16);
+	a.len = 8;
+	a.done = 3;
+	a.l2_id = 0x01020304;
+	a.pos = 0x1122334455667788ull;
+	a.dropped = 5;
+	a.eof = 1;
+	memset(a.session, 0x5e, 16);
+	memcpy(m, "nestor-console-out-v1", 21);
+	n = 21;
+	memcpy(m + n, nonce, 16);
+	n += 16;
+	le(m + n, a.l2_id, 4);
+	n += 4;
+	memcpy(m + n, a.session, 16);
+	n += 16;
+	le(m + n, a.pos, 8);
+	n += 8;
+	le(m + n, a.done, 4);
+	n += 4;
+	le(m + n, a.dropped, 8);
+	n += 8;
+	le(m + n, a.eof, 4);
+	n += 4;
+	memcpy(m + n, "abc", 3);
+	n += 3;
+	nestor_hmac_sha256_init(&hm, k, 16);
+	nestor_hmac_sha256_update(&hm, m, n);
+	nestor_hmac_sha256_final(&hm, a.mac);
+	TAP_OK(nestor_sig_verify_console_out(k, 16, nonce, &a, "abc") == 0,
+	       "console output: the documented encoding verifies");
+	TAP_OK(nestor_sig_verify_console_out(k, 16, nonce, &a, "abd") == -EBADMSG,
+	       "console output: a changed byte does not");
+	a.pos++;
+	TAP_OK(nestor_sig_verify_console_out(k, 16, nonce, &a, "abc") == -EBADMSG,
+	       "console output: another stream offset does not");
+	a.pos--;
+	a.nonce[3] ^= 1;
+	TAP_OK(nestor_sig_verify_console_out(k, 16, nonce, &a, "abc") == -ESTALE,
+	       "console output: an answer to another nonce is a replay");
+	a.nonce[3] ^= 1;
+	a.done = 9;
+	TAP_OK(nestor_sig_verify_console_out(k, 16, nonce, &a, "abc") == -EBADMSG,
+	       "console output: more bytes than asked for is refused");
+
+	memcpy(m, "nestor-console-in-v1", 20);
+	n = 20;
+	le(m + n, 7, 4);
+	n += 4;
+	memset(m + n, 0x5e, 16);
+	n += 16;
+	le(m + n, 2, 8);
+	n += 8;
+	le(m + n, 2, 4);
+	n += 4;
+	memcpy(m + n, "ls", 2);
+	n += 2;
+	nestor_hmac_sha256_init(&hm, k, 16);
+	nestor_hmac_sha256_update(&hm, m, n);
+	nestor_hmac_sha256_final(&hm, want);
+	nestor_sig_console_in(k, 16, 7, a.session, 2, "ls", 2, mac);
+	TAP_OK(!memcmp(mac, want, 32), "console input: the MAC of the documented encoding");
+}
+
 int main(void)
 {
 	static const char abc2[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
@@ -112,5 +194,6 @@ int main(void)
 	memcpy(w.sig.nonce, nonce, 16);
 	TAP_OK(nestor_sig_verify_walk(k, 16, nonce, &w, NULL, NULL) == -EBADMSG,
 	       "a walk with more records than its buffer is refused");
+	console_macs(k, nonce);
 	return tap_done();
 }

@@ -1551,6 +1551,25 @@ int nestor_key_add(struct nestor *n, uint32_t kind, uint32_t key_id,
 	return err;
 }
 
+int nestor_console_attach(struct nestor *n, uint32_t l2_id, uint32_t flags,
+			  int *fd)
+{
+	struct nestor_console_attach a;
+	int err;
+
+	err = need_dev(n);
+	if (err)
+		return err;
+	memset(&a, 0, sizeof(a));
+	a.l2_id = l2_id;
+	a.flags = flags;
+	err = dev_ioctl(n, NESTOR_IOC_CONSOLE_ATTACH, &a,
+			"NESTOR_IOC_CONSOLE_ATTACH");
+	if (!err)
+		*fd = a.fd;
+	return err;
+}
+
 int nestor_key_del(struct nestor *n, uint32_t kind, uint32_t key_id)
 {
 	struct nestor_key_del d;

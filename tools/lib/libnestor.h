@@ -186,6 +186,12 @@ int nestor_key_add(struct nestor *n, uint32_t kind, uint32_t key_id,
 		   uint32_t flags, const void *key, size_t len);
 int nestor_key_del(struct nestor *n, uint32_t kind, uint32_t key_id);
 int nestor_ident_del(struct nestor *n, const char *name);
+/*
+ * A console file (NESTOR_IOC_CONSOLE_ATTACH, flags NESTOR_CONSOLE_ATTACH_*
+ * and NESTOR_CONSOLE_BY_PID) into *fd, close-on-exec.
+ */
+int nestor_console_attach(struct nestor *n, uint32_t l2_id, uint32_t flags,
+			  int *fd);
 /* Name of a hypercall status (NESTOR_HC_*), or NULL for an unknown one. */
 const char *nestor_hc_status_name(uint64_t status);
 
@@ -265,6 +271,20 @@ int nestor_sig_verify_walk(const void *key, size_t klen,
 			   const struct nestor_list_walk *w,
 			   const struct nestor_walk_field *f,
 			   const void *records);
+/*
+ * The console's signed I/O (NESTOR_IOC_CONSOLE_SREAD/_SWRITE): verify an
+ * SREAD answer (@a as the kernel filled it, @data its done bytes) against
+ * the nonce the client sent: 0, -ESTALE (another nonce: replayed),
+ * -EBADMSG (tampered, or another key).  Make the MAC of an SWRITE.
+ */
+int nestor_sig_verify_console_out(const void *key, size_t klen,
+				  const uint8_t nonce[NESTOR_CONSOLE_NONCE_LEN],
+				  const struct nestor_console_sread *a,
+				  const void *data);
+void nestor_sig_console_in(const void *key, size_t klen, uint32_t l2_id,
+			   const uint8_t session[NESTOR_CONSOLE_SESSION_LEN],
+			   uint64_t seq, const void *data, uint32_t len,
+			   uint8_t mac[NESTOR_CONSOLE_MAC_LEN]);
 /* A fresh random nonce (never all zero); 0 or -errno. */
 int nestor_sig_nonce(uint8_t nonce[NESTOR_MEM_NONCE_LEN]);
 /* Hex (whitespace ignored) to a key of NESTOR_KEY_MIN_LEN..MAX_LEN bytes. */
@@ -290,6 +310,11 @@ struct nestor_mon_hdr {
 #define NESTOR_MON_READ		1	/* nestor_mem_read + segments */
 #define NESTOR_MON_WALK		2	/* nestor_list_walk + fields */
 #define NESTOR_MON_RESOLVE	3	/* an L2 name -> u32 context id */
+/* The console (one per connection): u32 flags, an L2 name -> u32 id */
+#define NESTOR_MON_CONSOLE_OPEN	4
+#define NESTOR_MON_CONSOLE_READ	5	/* nestor_console_sread -> it + data */
+#define NESTOR_MON_CONSOLE_WRITE 6	/* nestor_console_swrite + data */
+#define NESTOR_MON_CONSOLE_F_READ_ONLY	1u	/* CONSOLE_OPEN: no input */
 /* Largest request or reply payload a peer accepts. */
 #define NESTOR_MON_MAX_PAYLOAD	(80u << 20)
 
@@ -312,6 +337,30 @@ int nestor_remote_walk(struct nestor_remote *rm, struct nestor_list_walk *w);
 /* "N", "l2:N", "id:NAME" on the daemon's side (not signed). */
 int nestor_remote_resolve(struct nestor_remote *rm, const char *name,
 			  uint32_t *l2_id);
+
+/*
+ * The console of L2 context @l2_id through the daemon (Documentation/
+ * console.rst, "Remote access"): one per connection.  Every read is
+ * verified (MAC with a fresh nonce, the L2, one session throughout, and
+ * the stream position continuing where the last answer ended unless the
+ * console's signed drop count covers the jump: REJECTED otherwise).
+ * Input is signed with the session of the first verified answer, so read
+ * once before writing; a write is all or nothing, -EAGAIN when the
+ * console's input buffer has no room for it now (retry the same bytes).
+ */
+struct nestor_remote_console_out {
+	uint32_t done;		/* bytes at buf */
+	int eof;		/* console disabled, nothing left */
+	uint64_t pos;		/* stream offset of the first byte */
+	uint64_t skipped;	/* bytes the console dropped just before */
+};
+int nestor_remote_console_open(struct nestor_remote *rm, uint32_t l2_id,
+			       uint32_t flags);
+int nestor_remote_console_read(struct nestor_remote *rm, void *buf,
+			       uint32_t len,
+			       struct nestor_remote_console_out *out);
+int nestor_remote_console_write(struct nestor_remote *rm, const void *buf,
+				uint32_t len);
 const char *nestor_remote_error(const struct nestor_remote *rm);
 uint64_t nestor_remote_round_trips(const struct nestor_remote *rm);
 /* Whole-buffer I/O on a socket: 0 or -errno (-ECONNRESET at EOF). */

@@ -28,6 +28,11 @@ struct nestor_remote {
 	size_t klen;
 	uint64_t round_trips;
 	char err[256];
+	/* the console (nestor_remote_console_*) */
+	uint32_t con_l2_id;
+	int con_open, con_verified;
+	uint8_t con_session[NESTOR_CONSOLE_SESSION_LEN];
+	uint64_t con_next_pos, con_dropped, con_in_seq;
 };
 
 static int fail(struct nestor_remote *rm, int err, const char *fmt, ...)
@@ -348,4 +353,156 @@ int nestor_remote_resolve(struct nestor_remote *rm, const char *name,
 	if (!err)
 		*l2_id = id;
 	return err;
+}
+
+/* ---- the console ---- */
+
+int nestor_remote_console_open(struct nestor_remote *rm, uint32_t l2_id,
+			       uint32_t flags)
+{
+	uint8_t msg[4 + 16];
+	uint32_t len, id;
+	int n, err;
+
+	if (rm->con_open)
+		return fail(rm, -EBUSY, "a console is open on this connection");
+	memcpy(msg, &flags, 4);
+	/* A number: the signed answers name it (an id:NAME would not be). */
+	n = snprintf((char *)msg + 4, sizeof(msg) - 4, "%u", l2_id);
+	err = exchange(rm, NESTOR_MON_CONSOLE_OPEN, msg, 4 + n, NULL, 0, &len);
+	if (err)
+		return err;
+	if (len != sizeof(id))
+		return fail(rm, -EPROTO, "answer of the wrong length");
+	err = read_payload(rm, &id, sizeof(id));
+	if (err)
+		return err;
+	if (id != l2_id)
+		return fail(rm, -EPROTO, "the daemon opened the console of L2 %u, not %u",
+			    id, l2_id);
+	rm->con_open = 1;
+	rm->con_verified = 0;
+	rm->con_l2_id = l2_id;
+	rm->con_in_seq = 0;
+	return 0;
+}
+
+/* The signed answer against what this connection saw before. */
+static int console_follows(struct nestor_remote *rm,
+			   const struct nestor_console_sread *a,
+			   uint64_t *skipped)
+{
+	uint64_t gap;
+
+	*skipped = 0;
+	if (a->l2_id != rm->con_l2_id)
+		return fail(rm, -EBADMSG, "REJECTED: the signed answer is for L2 %u, not %u",
+			    a->l2_id, rm->con_l2_id);
+	if (!rm->con_verified)
+		return 0;
+	if (memcmp(a->session, rm->con_session, sizeof(rm->con_session)))
+		return fail(rm, -EBADMSG, "REJECTED: the answer is from another console session");
+	if (a->pos < rm->con_next_pos || a->dropped < rm->con_dropped)
+		return fail(rm, -EBADMSG, "REJECTED: the answer repeats output (stream offset %llu, expected %llu)",
+			    (unsigned long long)a->pos,
+			    (unsigned long long)rm->con_next_pos);
+	gap = a->pos - rm->con_next_pos;
+	/* Only the console's own drops (drop-oldest, signed) explain a gap. */
+	if (gap > a->dropped - rm->con_dropped)
+		return fail(rm, -EBADMSG, "REJECTED: %llu bytes of output before stream offset %llu were withheld",
+			    (unsigned long long)gap,
+			    (unsigned long long)a->pos);
+	*skipped = gap;
+	return 0;
+}
+
+int nestor_remote_console_read(struct nestor_remote *rm, void *buf,
+			       uint32_t len,
+			       struct nestor_remote_console_out *out)
+{
+	uint8_t nonce[NESTOR_CONSOLE_NONCE_LEN];
+	struct nestor_console_sread req, ans;
+	uint32_t plen;
+	int err;
+
+	if (!rm->con_open)
+		return fail(rm, -EINVAL, "no console is open on this connection");
+	if (!len || len > NESTOR_CONSOLE_SREAD_MAX)
+		return fail(rm, -EINVAL, "bad length");
+	err = nestor_sig_nonce(nonce);
+	if (err)
+		return fail(rm, err, "no random nonce");
+	memset(&req, 0, sizeof(req));
+	req.key_id = rm->key_id;
+	memcpy(req.nonce, nonce, sizeof(nonce));
+	req.len = len;
+	err = exchange(rm, NESTOR_MON_CONSOLE_READ, &req, sizeof(req), NULL, 0,
+		       &plen);
+	if (err)
+		return err;
+	if (plen < sizeof(ans))
+		return fail(rm, -EPROTO, "answer of the wrong length");
+	err = read_payload(rm, &ans, sizeof(ans));
+	if (err)
+		return err;
+	if (ans.done > len || plen - sizeof(ans) != ans.done)
+		return fail(rm, -EPROTO, "answer of the wrong length");
+	err = read_payload(rm, buf, ans.done);
+	if (err)
+		return err;
+	/* In-fields are ours; out-fields and data are the answer's. */
+	req.done = ans.done;
+	req.l2_id = ans.l2_id;
+	req.eof = ans.eof;
+	req.pos = ans.pos;
+	req.dropped = ans.dropped;
+	memcpy(req.session, ans.session, sizeof(req.session));
+	memcpy(req.mac, ans.mac, sizeof(req.mac));
+	memcpy(req.nonce, ans.nonce, sizeof(req.nonce));	/* echo */
+	err = verdict(rm, nestor_sig_verify_console_out(rm->key, rm->klen,
+							nonce, &req, buf));
+	if (!err)
+		err = console_follows(rm, &req, &out->skipped);
+	if (err)
+		return err;
+	memcpy(rm->con_session, req.session, sizeof(rm->con_session));
+	rm->con_verified = 1;
+	rm->con_next_pos = req.pos + req.done;
+	rm->con_dropped = req.dropped;
+	out->done = req.done;
+	out->eof = !!(req.eof & NESTOR_CONSOLE_SREAD_EOF);
+	out->pos = req.pos;
+	return 0;
+}
+
+int nestor_remote_console_write(struct nestor_remote *rm, const void *buf,
+				uint32_t len)
+{
+	struct nestor_console_swrite w;
+	uint32_t plen;
+	int err;
+
+	if (!rm->con_verified)
+		return fail(rm, -EINVAL, "no verified console output yet (read first)");
+	if (!len || len > NESTOR_CONSOLE_SWRITE_MAX)
+		return fail(rm, -EINVAL, "bad length");
+	memset(&w, 0, sizeof(w));
+	w.key_id = rm->key_id;
+	w.seq = rm->con_in_seq;
+	w.len = len;
+	nestor_sig_console_in(rm->key, rm->klen, rm->con_l2_id,
+			      rm->con_session, w.seq, buf, len, w.mac);
+	err = exchange(rm, NESTOR_MON_CONSOLE_WRITE, &w, sizeof(w), buf, len,
+		       &plen);
+	if (err == -ESTALE)
+		return fail(rm, err, "REJECTED: the console refused input message %llu as out of sequence (an earlier one was lost or replayed on the way)",
+			    (unsigned long long)w.seq);
+	if (err == -EBADMSG)
+		return fail(rm, err, "REJECTED: the console did not verify the input's MAC (altered on the way, or another key)");
+	if (err)
+		return err;
+	if (plen)
+		return fail(rm, -EPROTO, "answer of the wrong length");
+	rm->con_in_seq++;
+	return 0;
 }

@@ -344,6 +344,60 @@ int nestor_sig_verify_walk(const void *key, size_t klen,
 	return finish(&h, &w->sig, nonce, &meta, &data, key, klen);
 }
 
+/* ---- the console's signed I/O (kmod/console_sign.c) ---- */
+
+static void hmac_hdr_data(const void *key, size_t klen, const struct hdr *h,
+			  const void *data, size_t len,
+			  uint8_t mac[NESTOR_SHA256_LEN])
+{
+	struct nestor_hmac hm;
+
+	nestor_hmac_sha256_init(&hm, key, klen);
+	nestor_hmac_sha256_update(&hm, h->b, h->n);
+	nestor_hmac_sha256_update(&hm, data, len);
+	nestor_hmac_sha256_final(&hm, mac);
+}
+
+int nestor_sig_verify_console_out(const void *key, size_t klen,
+				  const uint8_t nonce[NESTOR_CONSOLE_NONCE_LEN],
+				  const struct nestor_console_sread *a,
+				  const void *data)
+{
+	uint8_t mac[NESTOR_SHA256_LEN];
+	struct hdr h = { .n = 0 };
+
+	if (a->done > a->len)
+		return -EBADMSG;
+	/* An answer to another request: replayed (the MAC covers the nonce). */
+	if (memcmp(a->nonce, nonce, NESTOR_CONSOLE_NONCE_LEN))
+		return -ESTALE;
+	put(&h, "nestor-console-out-v1", 21);
+	put(&h, nonce, NESTOR_CONSOLE_NONCE_LEN);
+	put32(&h, a->l2_id);
+	put(&h, a->session, NESTOR_CONSOLE_SESSION_LEN);
+	put64(&h, a->pos);
+	put32(&h, a->done);
+	put64(&h, a->dropped);
+	put32(&h, a->eof);
+	hmac_hdr_data(key, klen, &h, data, a->done, mac);
+	return mac_differs(mac, a->mac) ? -EBADMSG : 0;
+}
+
+void nestor_sig_console_in(const void *key, size_t klen, uint32_t l2_id,
+			   const uint8_t session[NESTOR_CONSOLE_SESSION_LEN],
+			   uint64_t seq, const void *data, uint32_t len,
+			   uint8_t mac[NESTOR_CONSOLE_MAC_LEN])
+{
+	struct hdr h = { .n = 0 };
+
+	put(&h, "nestor-console-in-v1", 20);
+	put32(&h, l2_id);
+	put(&h, session, NESTOR_CONSOLE_SESSION_LEN);
+	put64(&h, seq);
+	put32(&h, len);
+	hmac_hdr_data(key, klen, &h, data, len, mac);
+}
+
 int nestor_sig_nonce(uint8_t nonce[NESTOR_MEM_NONCE_LEN])
 {
 	static const uint8_t zero[NESTOR_MEM_NONCE_LEN];

@@ -9,6 +9,11 @@
  *
  *   nestor-monitord --listen ADDR:PORT [--quiet]
  *
+ * The console of an L2 goes the same way (CONSOLE_OPEN, _READ, _WRITE):
+ * the kernel signs its output and verifies its input with the monitor key
+ * (NESTOR_IOC_CONSOLE_SREAD/_SWRITE on the console file this process
+ * holds), so console bytes need no trust here either.
+ *
  * One process per connection (fork); requests on a connection are served
  * in order.  Exit status: 1 when it cannot listen, 2 usage.
  */
@@ -16,6 +21,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,6 +30,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "libnestor.h"
@@ -143,14 +150,89 @@ static int do_resolve(struct nestor *n, int fd, uint8_t *p, uint32_t len)
 		     NULL, 0);
 }
 
+/* How long a CONSOLE_READ waits for output before it answers empty. */
+#define CONSOLE_WAIT_MS	200
+
+/* One console per connection: attached for reading, and writing unless read-only. */
+static int do_console_open(struct nestor *n, int fd, uint8_t *p, uint32_t len,
+			   int *cfd)
+{
+	uint32_t flags, id, attach = NESTOR_CONSOLE_ATTACH_READ;
+	char name[128];
+	int err;
+
+	if (*cfd >= 0)
+		return reply(fd, NESTOR_MON_CONSOLE_OPEN, EBUSY, NULL, 0, NULL, 0);
+	if (len <= 4 || len - 4 >= sizeof(name) || memchr(p + 4, 0, len - 4))
+		return reply(fd, NESTOR_MON_CONSOLE_OPEN, EINVAL, NULL, 0, NULL, 0);
+	memcpy(&flags, p, 4);
+	if (flags & ~NESTOR_MON_CONSOLE_F_READ_ONLY)
+		return reply(fd, NESTOR_MON_CONSOLE_OPEN, EINVAL, NULL, 0, NULL, 0);
+	memcpy(name, p + 4, len - 4);
+	name[len - 4] = 0;
+	err = nestor_resolve_l2(n, name, &id);
+	if (!(flags & NESTOR_MON_CONSOLE_F_READ_ONLY))
+		attach |= NESTOR_CONSOLE_ATTACH_WRITE;
+	if (!err)
+		err = nestor_console_attach(n, id, attach, cfd);
+	return reply(fd, NESTOR_MON_CONSOLE_OPEN, err ? -err : 0, &id,
+		     sizeof(id), NULL, 0);
+}
+
+static int do_console_read(int fd, uint8_t *p, uint32_t len, int cfd)
+{
+	struct nestor_console_sread a;
+	struct pollfd pfd = { .fd = cfd, .events = POLLIN };
+	uint8_t *data;
+	int err;
+
+	if (cfd < 0)
+		return reply(fd, NESTOR_MON_CONSOLE_READ, ENOTCONN, NULL, 0, NULL, 0);
+	if (len != sizeof(a))
+		return reply(fd, NESTOR_MON_CONSOLE_READ, EINVAL, NULL, 0, NULL, 0);
+	memcpy(&a, p, sizeof(a));
+	if (!a.len || a.len > NESTOR_CONSOLE_SREAD_MAX)
+		return reply(fd, NESTOR_MON_CONSOLE_READ, EINVAL, NULL, 0, NULL, 0);
+	data = malloc(a.len);
+	if (!data)
+		return reply(fd, NESTOR_MON_CONSOLE_READ, ENOMEM, NULL, 0, NULL, 0);
+	/* Short polling from the client's side: wait a little for output. */
+	poll(&pfd, 1, CONSOLE_WAIT_MS);
+	a.buf = (uintptr_t)data;
+	if (ioctl(cfd, NESTOR_IOC_CONSOLE_SREAD, &a))
+		err = reply(fd, NESTOR_MON_CONSOLE_READ, errno, NULL, 0, NULL, 0);
+	else
+		err = reply(fd, NESTOR_MON_CONSOLE_READ, 0, &a, sizeof(a), data,
+			    a.done);
+	free(data);
+	return err;
+}
+
+static int do_console_write(int fd, uint8_t *p, uint32_t len, int cfd)
+{
+	struct nestor_console_swrite w;
+
+	if (cfd < 0)
+		return reply(fd, NESTOR_MON_CONSOLE_WRITE, ENOTCONN, NULL, 0, NULL, 0);
+	if (len < sizeof(w))
+		return reply(fd, NESTOR_MON_CONSOLE_WRITE, EINVAL, NULL, 0, NULL, 0);
+	memcpy(&w, p, sizeof(w));
+	if (w.len != len - sizeof(w))
+		return reply(fd, NESTOR_MON_CONSOLE_WRITE, EINVAL, NULL, 0, NULL, 0);
+	w.buf = (uintptr_t)(p + sizeof(w));
+	return reply(fd, NESTOR_MON_CONSOLE_WRITE,
+		     ioctl(cfd, NESTOR_IOC_CONSOLE_SWRITE, &w) ? errno : 0,
+		     NULL, 0, NULL, 0);
+}
+
 /* One connection: requests until EOF or a framing error. */
 static void serve(int fd, const char *peer)
 {
 	struct nestor_mon_hdr h;
 	struct nestor *n;
 	uint64_t served = 0;
+	int err, cfd = -1;
 	uint8_t *p;
-	int err;
 
 	n = nestor_open_flags(NESTOR_OPEN_DEV | NESTOR_OPEN_GENL, &err);
 	if (!n) {
@@ -180,6 +262,15 @@ static void serve(int fd, const char *peer)
 		case NESTOR_MON_RESOLVE:
 			err = do_resolve(n, fd, p, h.len);
 			break;
+		case NESTOR_MON_CONSOLE_OPEN:
+			err = do_console_open(n, fd, p, h.len, &cfd);
+			break;
+		case NESTOR_MON_CONSOLE_READ:
+			err = do_console_read(fd, p, h.len, cfd);
+			break;
+		case NESTOR_MON_CONSOLE_WRITE:
+			err = do_console_write(fd, p, h.len, cfd);
+			break;
 		default:
 			err = reply(fd, h.type, EOPNOTSUPP, NULL, 0, NULL, 0);
 			break;
@@ -192,6 +283,8 @@ static void serve(int fd, const char *peer)
 	if (!quiet)
 		fprintf(stderr, "nestor-monitord: %s: %llu requests\n", peer,
 			(unsigned long long)served);
+	if (cfd >= 0)
+		close(cfd);
 	nestor_close(n);
 }
 

@@ -6,6 +6,8 @@
  *   console L2 [--escape C] [--log FILE] [--read-only]
  *   console L2 --dump [--log FILE]
  *   console L2 --remote-forced [--read-only]
+ *   --remote HOST:PORT --key-id K --key-file F console L2 [--read-only]
+ *           [--dump] [--log FILE] [--escape C]
  *   console enable L2 [--port P] [--ring BYTES] [--drop-oldest]
  *   console disable L2
  *   console status L2
@@ -18,6 +20,11 @@
  * The interactive session puts the terminal in raw mode and restores it on
  * every way out: the escape character (default Ctrl-]), the console being
  * disabled, an error, SIGINT/SIGTERM/SIGHUP/SIGQUIT.
+ *
+ * With --remote (a global option, tools/nestorctl/mem.c) the console is
+ * reached through nestor-monitord on L0 and every answer is verified with
+ * the monitor key (Documentation/console.rst, "Remote access"); L2 is then
+ * N or l2:N, which the signed answers name.
  *
  * --remote-forced is for an SSH forced command (authorized_keys
  * `command="nestorctl console 7 --remote-forced",restrict,pty KEY`, see
@@ -43,6 +50,7 @@
 #include <linux/nestor.h>
 #include "libnestor.h"
 #include "console.h"
+#include "mem.h"
 
 #define EXIT_USAGE	2
 
@@ -72,6 +80,8 @@ static int cusage(const char *msg, const char *arg)
 		"       nestorctl console L2 --remote-forced [--read-only] [--escape C]\n"
 		"       nestorctl console enable L2 [--port P] [--ring BYTES] [--drop-oldest]\n"
 		"       nestorctl console disable|status L2\n"
+		"       nestorctl --remote HOST:PORT --key-id K --key-file F console L2\n"
+		"                 [--read-only] [--dump] [--log FILE] [--escape C]\n"
 		"L2 is N or l2:N (an L2 context), or pid:P (arm on, or name the console armed\n"
 		"on, the L1 VM run by process P on this host)\n");
 	return EXIT_USAGE;
@@ -85,6 +95,15 @@ static int open_dev(void)
 		fprintf(stderr, "nestorctl: cannot open %s: %s%s\n",
 			NESTOR_DEVICE_PATH, strerror(errno),
 			errno == ENOENT ? " (is nestor.ko loaded?)" : "");
+	return fd;
+}
+
+static int open_log(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		fprintf(stderr, "nestorctl: %s: %s\n", path, strerror(errno));
 	return fd;
 }
 
@@ -188,16 +207,33 @@ static int dump(int fd, int log)
 	return EXIT_SUCCESS;
 }
 
-static int session(int fd, int log, int esc, bool read_only)
+/*
+ * Input from stdin: the bytes before the escape character (a terminal
+ * only), *leave set when it came; -1 at end of input.
+ */
+static ssize_t read_keys(char *buf, size_t len, bool tty, int esc,
+			 bool *leave)
 {
-	struct pollfd p[2] = {
-		{ .fd = fd, .events = POLLIN },
-		{ .fd = STDIN_FILENO, .events = POLLIN },
-	};
-	bool tty = isatty(STDIN_FILENO), in_open = !read_only;
-	char buf[4096];
-	int ret = EXIT_SUCCESS;
-	ssize_t n;
+	ssize_t n = read(STDIN_FILENO, buf, len);
+	char *e;
+
+	if (n <= 0)
+		return -1;
+	e = tty ? memchr(buf, esc, n) : NULL;
+	if (e) {
+		n = e - buf;
+		*leave = true;
+	}
+	return n;
+}
+
+/*
+ * A terminal on stdin goes raw until restore_tty(), which every way out
+ * runs (atexit, the signals).  Returns whether stdin is a terminal.
+ */
+static bool raw_start(int esc)
+{
+	bool tty = isatty(STDIN_FILENO);
 
 	if (tty && !tcgetattr(STDIN_FILENO, &saved_tio)) {
 		struct termios raw = saved_tio;
@@ -213,6 +249,20 @@ static int session(int fd, int log, int esc, bool read_only)
 		fprintf(stderr, "Connected to the console; escape character is ^%c\r\n",
 			esc < 0x20 ? esc + '@' : '?');
 	}
+	return tty;
+}
+
+static int session(int fd, int log, int esc, bool read_only)
+{
+	struct pollfd p[2] = {
+		{ .fd = fd, .events = POLLIN },
+		{ .fd = STDIN_FILENO, .events = POLLIN },
+	};
+	bool tty = raw_start(esc), in_open = !read_only;
+	char buf[4096];
+	int ret = EXIT_SUCCESS;
+	ssize_t n;
+
 	for (;;) {
 		p[1].fd = in_open ? STDIN_FILENO : -1;
 		if (poll(p, 2, -1) < 0) {
@@ -238,16 +288,13 @@ static int session(int fd, int log, int esc, bool read_only)
 			}
 		}
 		if (in_open && (p[1].revents & (POLLIN | POLLHUP))) {
-			char *e;
+			bool leave = false;
 
-			n = read(STDIN_FILENO, buf, sizeof(buf));
-			if (n <= 0) {
+			n = read_keys(buf, sizeof(buf), tty, esc, &leave);
+			if (n < 0) {
 				in_open = false;	/* keep showing output */
 				continue;
 			}
-			e = tty ? memchr(buf, esc, n) : NULL;
-			if (e)
-				n = e - buf;
 			if (n > 0 && !write_all(fd, buf, n)) {
 				if (errno == EPIPE)
 					fprintf(stderr, "\r\nnestorctl: the console was disabled\r\n");
@@ -255,9 +302,92 @@ static int session(int fd, int log, int esc, bool read_only)
 					ret = EXIT_FAILURE;
 				break;
 			}
-			if (e)
+			if (leave)
 				break;
 		}
+	}
+	restore_tty();
+	return ret;
+}
+
+/*
+ * The console through nestor-monitord (--remote): every answer verified
+ * (tools/lib/remote.c), input signed.  One request at a time: a read
+ * waits at most CONSOLE_WAIT_MS in the daemon, then input goes out.
+ */
+static int remote_console(struct nestor_remote *rm, const char *name,
+			  uint32_t id, int log, int esc, bool read_only,
+			  bool do_dump)
+{
+	static char buf[NESTOR_CONSOLE_SREAD_MAX];
+	char in[NESTOR_CONSOLE_SWRITE_MAX];
+	struct nestor_remote_console_out o;
+	bool tty = false, in_open, leave = false;
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	int ret = EXIT_SUCCESS, err;
+	size_t pending = 0;
+	ssize_t n;
+
+	err = nestor_remote_console_open(rm, id, read_only || do_dump ?
+					 NESTOR_MON_CONSOLE_F_READ_ONLY : 0);
+	if (err == -ENOENT || err == -ENXIO || err == -EBUSY)
+		return say(-err, name, "attach");
+	if (err) {
+		fprintf(stderr, "nestorctl: console: %s\n", nestor_remote_error(rm));
+		return EXIT_FAILURE;
+	}
+	in_open = !read_only && !do_dump;
+	if (!do_dump)
+		tty = raw_start(esc);
+	for (;;) {
+		err = nestor_remote_console_read(rm, buf, sizeof(buf), &o);
+		if (err) {
+			fprintf(stderr, "%snestorctl: console: %s%s\n",
+				tty ? "\r\n" : "", nestor_remote_error(rm),
+				tty ? "\r" : "");
+			ret = EXIT_FAILURE;
+			break;
+		}
+		if (o.skipped)
+			fprintf(stderr, "%s[nestorctl: the console dropped %llu bytes here]%s\n",
+				tty ? "\r\n" : "", (unsigned long long)o.skipped,
+				tty ? "\r" : "");
+		if (o.done && (!write_all(STDOUT_FILENO, buf, o.done) ||
+			       (log >= 0 && !write_all(log, buf, o.done)))) {
+			ret = EXIT_FAILURE;
+			break;
+		}
+		if (o.eof) {
+			if (!do_dump)
+				fprintf(stderr, "\r\nnestorctl: the console was disabled\r\n");
+			break;
+		}
+		if (do_dump && !o.done)
+			break;
+		if (in_open && !pending && poll(&p, 1, 0) == 1) {
+			n = read_keys(in, sizeof(in), tty, esc, &leave);
+			if (n < 0) {
+				in_open = false;	/* keep showing output */
+				continue;
+			}
+			pending = n;
+		}
+		if (pending) {
+			err = nestor_remote_console_write(rm, in, pending);
+			if (!err)
+				pending = 0;
+			else if (err == -EPIPE)
+				continue;	/* disabled: the next read says so */
+			else if (err != -EAGAIN) {	/* full: after the next read */
+				fprintf(stderr, "%snestorctl: console: %s%s\n",
+					tty ? "\r\n" : "",
+					nestor_remote_error(rm), tty ? "\r" : "");
+				ret = EXIT_FAILURE;
+				break;
+			}
+		}
+		if (leave && !pending)
+			break;
 	}
 	restore_tty();
 	return ret;
@@ -424,6 +554,20 @@ int cmd_console(int argc, char **argv)
 		return cusage("unexpected argument '%s'", argv[1]);
 	}
 
+	if (nctl_remote_active()) {
+		if (sub || forced || by_pid)
+			return cusage("--remote offers only: console L2 [--read-only] [--dump] [--log FILE] [--escape C], L2 N or l2:N%s", "");
+		if (log_path) {
+			log = open_log(log_path);
+			if (log < 0)
+				return EXIT_FAILURE;
+		}
+		ret = remote_console(nctl_remote(), name, id, log, esc,
+				     read_only, do_dump);
+		if (log >= 0)
+			close(log);
+		return ret;
+	}
 	dev = open_dev();
 	if (dev < 0)
 		return EXIT_FAILURE;
@@ -450,11 +594,8 @@ int cmd_console(int argc, char **argv)
 	}
 
 	if (log_path) {
-		log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-			   0600);
+		log = open_log(log_path);
 		if (log < 0) {
-			fprintf(stderr, "nestorctl: %s: %s\n", log_path,
-				strerror(errno));
 			close(dev);
 			return EXIT_FAILURE;
 		}

@@ -32,6 +32,11 @@ int nctl_remote_active(void)
 	return remote != NULL;
 }
 
+struct nestor_remote *nctl_remote(void)
+{
+	return remote;
+}
+
 int nctl_remote_setup(const char *hostport, const char *key_id,
 		      const char *key_file)
 {

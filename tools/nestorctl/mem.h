@@ -9,6 +9,7 @@ int nestorctl_walk(int argc, char **argv);
 
 #include <stdint.h>
 struct nestor;
+struct nestor_remote;
 struct nestor_mem_read;
 struct nestor_list_walk;
 
@@ -20,6 +21,8 @@ struct nestor_list_walk;
 int nctl_remote_setup(const char *hostport, const char *key_id,
 		      const char *key_file);
 int nctl_remote_active(void);
+/* The connection (NULL when local): the console uses it too. */
+struct nestor_remote *nctl_remote(void);
 /* L2 name to id; opens /dev/nestor when local (*np NULL when remote). */
 int nctl_open_l2(const char *cmd, const char *name, struct nestor **np,
 		 uint32_t *id);

@@ -67,10 +67,12 @@ static const char usage_text[] =
 "                        walk a list in L2 memory in one call: one line per\n"
 "                        node (address, status, fields in hex); --per-datum:\n"
 "                        one READ per pointer and field instead\n"
-"  --remote HOST:PORT --key-id N --key-file FILE read|walk|ps ...\n"
+"  --remote HOST:PORT --key-id N --key-file FILE read|walk|ps|console ...\n"
 "                        the same through nestor-monitord on L0; every\n"
 "                        answer's HMAC (monitor key N, hex in FILE) and\n"
-"                        nonce is verified (Documentation/monitor.rst)\n"
+"                        nonce is verified (Documentation/monitor.rst);\n"
+"                        console L2 [--read-only] [--dump] [--log FILE]\n"
+"                        [--escape C] signs its input with that key too\n"
 "  read L2 ADDR LEN [--space S] [--vcpu N] [--cr3 X]\n"
 "                        hex dump of LEN bytes (at most 1 MiB); S is\n"
 "                        l2-virt (default), l2-phys or l1-phys; L2-virtual\n"
@@ -1137,8 +1139,8 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	if (remote) {
 		if (strcmp(cmd, "read") && strcmp(cmd, "walk") &&
-		    strcmp(cmd, "ps"))
-			return usage_error("--remote goes with read, walk and ps");
+		    strcmp(cmd, "ps") && strcmp(cmd, "console"))
+			return usage_error("--remote goes with read, walk, ps and console");
 		ret = nctl_remote_setup(remote, key_id, key_file);
 		if (ret >= 0)
 			return ret;

@@ -38,6 +38,7 @@ enum nestor_backend {
 /* console (issue 4) */
 #define NESTOR_FEAT_CONSOLE	_BITULL(8)	/* NESTOR_IOC_CONSOLE_* */
 #define NESTOR_FEAT_CONSOLE_ARM	_BITULL(9)	/* NESTOR_CONSOLE_BY_PID */
+#define NESTOR_FEAT_CONSOLE_SIGNED _BITULL(10)	/* CONSOLE_SREAD, _SWRITE */
 
 /* ------------------------------------------------------------------ */
 /* ioctls on /dev/nestor (open needs CAP_SYS_ADMIN)                     */
@@ -65,7 +66,10 @@ struct nestor_version {
 
 #define NESTOR_IOC_VERSION	_IOWR(NESTOR_IOC_MAGIC, 0x00, struct nestor_version)
 
-/* ---- console (issue 4): ioctls 0x20-0x2f; Documentation/console.rst ---- */
+/*
+ * ---- console (issue 4): ioctls 0x20-0x2f; Documentation/console.rst ----
+ * 0x20-0x23 on /dev/nestor; 0x24, 0x25 on a console file.
+ */
 
 /* NESTOR_IOC_CONSOLE_ENABLE flags */
 #define NESTOR_CONSOLE_F_DROP_OLDEST	_BITUL(0)	/* full ring: drop, never wait */
@@ -218,6 +222,100 @@ struct nestor_console_status {
 #define NESTOR_IOC_CONSOLE_DISABLE	_IOW(NESTOR_IOC_MAGIC, 0x21, struct nestor_console_id)
 #define NESTOR_IOC_CONSOLE_ATTACH	_IOWR(NESTOR_IOC_MAGIC, 0x22, struct nestor_console_attach)
 #define NESTOR_IOC_CONSOLE_STATUS	_IOWR(NESTOR_IOC_MAGIC, 0x23, struct nestor_console_status)
+
+/*
+ * Signed console I/O for a remote client (nestor-monitord,
+ * Documentation/console.rst "Remote access"): ioctls on the console file
+ * that NESTOR_IOC_CONSOLE_ATTACH returned, not on /dev/nestor (ENOTTY
+ * there).  Output leaves the kernel with an HMAC-SHA256 by a monitor key
+ * (NESTOR_KEY_MONITOR) over the client's nonce, the console's L2, the
+ * file's session value and the stream position, so a relay can neither
+ * alter, replay nor silently drop it; input is accepted only with a MAC by
+ * that key over the session and a sequence number, so a relay can neither
+ * forge nor replay it.  The MACed encodings are in
+ * Documentation/uapi.rst; integers little-endian, fixed width.
+ */
+#define NESTOR_CONSOLE_NONCE_LEN	16
+#define NESTOR_CONSOLE_SESSION_LEN	16
+#define NESTOR_CONSOLE_MAC_LEN		32
+#define NESTOR_CONSOLE_SREAD_MAX	(64U << 10)
+#define NESTOR_CONSOLE_SWRITE_MAX	4096U
+/* NESTOR_CONSOLE_SREAD_EOF in nestor_console_sread.eof */
+#define NESTOR_CONSOLE_SREAD_EOF	1
+
+/**
+ * struct nestor_console_sread - NESTOR_IOC_CONSOLE_SREAD
+ *
+ * Like a non-blocking read() on the console file (it needs
+ * NESTOR_CONSOLE_ATTACH_READ, else EBADF), and it never blocks: 0 bytes
+ * when nothing is there (poll() first).  It advances the file's position.
+ *
+ * @key_id: in, a monitor key with a secret (ENOKEY if none); not 0.
+ * @flags: in, must be 0.
+ * @nonce: in, the client's, not all zero.
+ * @buf: in, user address of @len bytes.
+ * @len: in, 1..NESTOR_CONSOLE_SREAD_MAX.
+ * @done: out, bytes stored at @buf.  Must be 0 on input, like every
+ *	out-field.
+ * @l2_id: out, the console's L2 context (0: armed, not bound yet).
+ * @eof: out, NESTOR_CONSOLE_SREAD_EOF: the console was disabled and the
+ *	file has nothing left to read.
+ * @pos: out, stream offset of the first byte returned (the count of bytes
+ *	the L2 sent before it since the console was enabled).
+ * @dropped: out, the console's count of bytes dropped (drop-oldest): a
+ *	jump of @pos between two answers is covered by its increase.
+ * @session: out, random per console file, fixed at attach.
+ * @mac: out, HMAC-SHA256 with @key_id over "nestor-console-out-v1",
+ *	@nonce, @l2_id, @session, @pos, @done, @dropped, @eof and the data.
+ */
+struct nestor_console_sread {
+	__u32 key_id;
+	__u32 flags;
+	__u8 nonce[NESTOR_CONSOLE_NONCE_LEN];
+	__u64 buf;
+	__u32 len;
+	__u32 done;
+	__u32 l2_id;
+	__u32 eof;
+	__u64 pos;
+	__u64 dropped;
+	__u8 session[NESTOR_CONSOLE_SESSION_LEN];
+	__u8 mac[NESTOR_CONSOLE_MAC_LEN];
+};
+
+/**
+ * struct nestor_console_swrite - NESTOR_IOC_CONSOLE_SWRITE
+ *
+ * Input from a remote client, all or nothing: like a non-blocking write()
+ * of @len bytes (it needs NESTOR_CONSOLE_ATTACH_WRITE, else EBADF), except
+ * that it takes every byte or none (EAGAIN when the input buffer has not
+ * room for all of them; poll() for POLLOUT and retry).  EBADMSG when the
+ * MAC does not verify, ESTALE when it does but @seq is not the file's
+ * next (a replay or a gap); nothing is written then.  EPIPE once the
+ * console is disabled.
+ *
+ * @key_id: in, a monitor key with a secret (ENOKEY if none); not 0.
+ * @flags: in, must be 0.
+ * @seq: in, 0 for the file's first accepted message, then one more each.
+ * @buf: in, user address of the @len input bytes.
+ * @len: in, 1..NESTOR_CONSOLE_SWRITE_MAX.
+ * @pad: must be 0.
+ * @mac: in, HMAC-SHA256 with @key_id over "nestor-console-in-v1", the
+ *	console's L2 context, the file's session value (from a signed
+ *	SREAD), @seq, @len and the data.
+ */
+struct nestor_console_swrite {
+	__u32 key_id;
+	__u32 flags;
+	__u64 seq;
+	__u64 buf;
+	__u32 len;
+	__u32 pad;
+	__u8 mac[NESTOR_CONSOLE_MAC_LEN];
+};
+
+#define NESTOR_IOC_CONSOLE_SREAD	_IOWR(NESTOR_IOC_MAGIC, 0x24, struct nestor_console_sread)
+#define NESTOR_IOC_CONSOLE_SWRITE	_IOW(NESTOR_IOC_MAGIC, 0x25, struct nestor_console_swrite)
 
 /* ---- end of console ---- */
 
