@@ -269,6 +269,7 @@ static const struct {
 	{ NESTOR_FEAT_MEM, "mem" },
 	{ NESTOR_FEAT_CONSOLE, "console" },
 	{ NESTOR_FEAT_CONSOLE_ARM, "console-arm" },
+	{ NESTOR_FEAT_CONSOLE_SIGNED, "console-signed" },
 	{ NESTOR_FEAT_IDENTITY, "identity" },
 };
 
