@@ -652,7 +652,9 @@ static const struct file_operations console_fops = {
 /* ioctls                                                             */
 /* ---------------------------------------------------------------- */
 
-static int get_arg(void *dst, size_t size, void __user *argp, size_t usize)
+/* A console ioctl's structure: at least @size bytes, more only if zero. */
+int nestor_console_get_arg(void *dst, size_t size, void __user *argp,
+			   size_t usize)
 {
 	if (usize < size)
 		return -EINVAL;
@@ -733,7 +735,7 @@ static long ioc_enable(void __user *argp, size_t usize)
 	struct nestor_console *con;
 	int err;
 
-	err = get_arg(&a, sizeof(a), argp, usize);
+	err = nestor_console_get_arg(&a, sizeof(a), argp, usize);
 	if (err)
 		return err;
 	if ((a.flags & ~(NESTOR_CONSOLE_F_ALL | NESTOR_CONSOLE_BY_PID)) ||
@@ -815,7 +817,7 @@ static long ioc_disable(void __user *argp, size_t usize)
 	struct nestor_console *con;
 	int err;
 
-	err = get_arg(&a, sizeof(a), argp, usize);
+	err = nestor_console_get_arg(&a, sizeof(a), argp, usize);
 	if (err)
 		return err;
 	if (a.flags & ~NESTOR_CONSOLE_BY_PID)
@@ -850,7 +852,7 @@ static long ioc_attach(void __user *argp, size_t usize)
 	struct file *file;
 	int err, fd;
 
-	err = get_arg(&a, sizeof(a), argp, usize);
+	err = nestor_console_get_arg(&a, sizeof(a), argp, usize);
 	if (err)
 		return err;
 	if (!(a.flags & NESTOR_CONSOLE_ATTACH_ALL) ||
@@ -931,7 +933,7 @@ static long ioc_status(void __user *argp, size_t usize)
 	u32 id, flags;
 	int err;
 
-	err = get_arg(&s, sizeof(s), argp, usize);
+	err = nestor_console_get_arg(&s, sizeof(s), argp, usize);
 	if (err)
 		return err;
 	/* Out-fields are not checked: a caller may pass a used struct back. */

@@ -28,13 +28,6 @@
 
 static_assert(NESTOR_CONSOLE_MAC_LEN == NESTOR_HMAC_LEN);
 
-static int get_arg(void *dst, size_t size, void __user *argp, size_t usize)
-{
-	if (usize < size)
-		return -EINVAL;
-	return copy_struct_from_user(dst, size, argp, usize);
-}
-
 /*
  * The file may do @need (EBADF), and @key_id is a monitor key with a
  * secret (ENOKEY: only monitor keys sign for a remote client).  What the
@@ -81,7 +74,7 @@ static long ioc_sread(struct console_client *cl, void __user *argp,
 	u32 l2_id;
 	int err;
 
-	err = get_arg(&a, sizeof(a), argp, usize);
+	err = nestor_console_get_arg(&a, sizeof(a), argp, usize);
 	if (err)
 		return err;
 	if (a.flags || !a.key_id || !a.len || a.len > NESTOR_CONSOLE_SREAD_MAX ||
@@ -153,7 +146,7 @@ static long ioc_swrite(struct console_client *cl, void __user *argp,
 	u32 l2_id;
 	int err;
 
-	err = get_arg(&a, sizeof(a), argp, usize);
+	err = nestor_console_get_arg(&a, sizeof(a), argp, usize);
 	if (err)
 		return err;
 	if (a.flags || a.pad || !a.key_id || !a.len ||

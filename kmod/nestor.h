@@ -258,6 +258,8 @@ struct nestor_console_taken {
 	bool eof;
 };
 
+int nestor_console_get_arg(void *dst, size_t size, void __user *argp,
+			   size_t usize);
 long nestor_console_sign_ioctl(struct console_client *cl, unsigned int cmd,
 			       void __user *argp);
 /* EBADF without the access in @need (NESTOR_CONSOLE_ATTACH_*). */
