@@ -177,6 +177,14 @@ static void ring_release(struct nestor_console *con)
 		con->tail = min;
 }
 
+/* con->lock held, room checked: @len bytes into the input buffer. */
+static void in_put_locked(struct nestor_console *con, const u8 *src,
+			  size_t len)
+{
+	while (len--)
+		con->in[con->in_head++ & (CONSOLE_IN_SIZE - 1)] = *src++;
+}
+
 static bool in_room(struct nestor_console *con)
 {
 	return READ_ONCE(con->in_head) - READ_ONCE(con->in_tail) <
@@ -494,11 +502,9 @@ static ssize_t console_write(struct file *file, const char __user *buf,
 			}
 			room = CONSOLE_IN_SIZE - (con->in_head - con->in_tail);
 			room = min(room, chunk - n);
-			while (room--) {
-				con->in[con->in_head++ & (CONSOLE_IN_SIZE - 1)] =
-					bounce[n++];
-				done++;
-			}
+			in_put_locked(con, bounce + n, room);
+			n += room;
+			done += room;
 			spin_unlock_irq(&con->lock);
 			if (n == chunk)
 				break;
@@ -608,7 +614,6 @@ int nestor_console_give(struct console_client *cl, const u8 *src, u32 len,
 {
 	struct nestor_console *con = cl->con;
 	int err = 0;
-	u32 i;
 
 	if (!(cl->flags & NESTOR_CONSOLE_ATTACH_WRITE))
 		return -EBADF;
@@ -620,8 +625,7 @@ int nestor_console_give(struct console_client *cl, const u8 *src, u32 len,
 	else if (CONSOLE_IN_SIZE - (con->in_head - con->in_tail) < len)
 		err = -EAGAIN;
 	if (!err) {
-		for (i = 0; i < len; i++)
-			con->in[con->in_head++ & (CONSOLE_IN_SIZE - 1)] = src[i];
+		in_put_locked(con, src, len);
 		cl->in_seq++;
 	}
 	spin_unlock_irq(&con->lock);

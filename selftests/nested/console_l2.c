@@ -836,6 +836,59 @@ static void done(struct test *t)
 }
 
 /*
+ * An L2 that ran before a console was armed is not taken by it, even in a
+ * context made after the arming.  SVM: the host copies L1's NPT root and
+ * points vmcb12 at the copy (L0 reads vmcb12 at every VMRUN), so L2's next
+ * entry is a new context with the old vmcb12; its next bytes (AFTER) must
+ * still reach L1, which done() checks.  VMX keeps vmcs12 in L0, out of the
+ * host's reach: skipped there.
+ */
+static void arm_then_root_change(struct test *t)
+{
+	struct nestor_console_enable e = {
+		.l1_pid = getpid(), .flags = NESTOR_CONSOLE_BY_PID,
+	};
+	struct svm_test_data *svm;
+	struct vmcb *vmcb;
+	vm_paddr_t root2;
+
+	if (t->be != BE_SVM) {
+		tap(true, "arm, then the old L2 on a new root # SKIP VMX: vmcs12 is not in L1 memory");
+		return;
+	}
+	CHECK_EQ(ioc(t, NESTOR_IOC_CONSOLE_ENABLE, &e), 0,
+		 "arm a console on this process while its L2 runs");
+	svm = addr_gva2hva(t->vm, t->sh->svm_gva);
+	vmcb = svm->vmcb_hva;
+	root2 = alloc_table(t->vm);
+	memcpy(addr_gpa2hva(t->vm, root2), addr_gpa2hva(t->vm, t->sh->npt_root),
+	       t->vm->page_size);
+	vmcb->control.nested_cr3 = root2;
+}
+
+/* After done(): the old L2's new context was made, and not taken. */
+static void root_change_not_taken(struct test *t)
+{
+	struct nestor_console_status s = {
+		.l1_pid = getpid(), .flags = NESTOR_CONSOLE_BY_PID,
+	};
+	struct nestor_console_id d = {
+		.l1_pid = getpid(), .flags = NESTOR_CONSOLE_BY_PID,
+	};
+	uint32_t old_id = t->l2_id;
+
+	if (t->be != BE_SVM)
+		return;
+	find_l2(t);
+	tap(t->l2_id > old_id, "the new root made a new context (%u after %u)",
+	    t->l2_id, old_id);
+	if (CHECK_EQ(ioc(t, NESTOR_IOC_CONSOLE_STATUS, &s), 0, "status of the armed console"))
+		CHECK_EQ(s.serving_l2_id, 0,
+			 "the armed console did not take the L2 that ran before it");
+	CHECK_EQ(ioc(t, NESTOR_IOC_CONSOLE_DISABLE, &d), 0, "disable it by pid");
+}
+
+/*
  * A console armed on this process (NESTOR_CONSOLE_BY_PID) before its next
  * L2 exists: it binds at the L2's first port access, so the init sequence
  * and the banner reach it and L1 sees no UART exit at all.  A fresh VM,
@@ -1415,9 +1468,11 @@ int main(int argc, char *argv[])
 	if (!run_to(&t, 3))
 		goto out;
 	stage3(&t);
+	arm_then_root_change(&t);
 	if (!run_to(&t, -2))
 		goto out;
 	done(&t);
+	root_change_not_taken(&t);
 	armed(&t);
 	remote(&t);
 out:

@@ -241,9 +241,14 @@ static void test_by_pid(void)
 			    a.l1_pid = (pid); } while (0)
 	ARM(0);
 	tap_errno(ioc(NESTOR_IOC_CONSOLE_ENABLE, &e), ESRCH, "arm: pid 0");
-	ARM(0x3ffffff0);
+	/* A pid below PID_MAX_LIMIT that names no process: a reaped child's. */
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	waitpid(child, &st, 0);
+	ARM(child);
 	tap_errno(ioc(NESTOR_IOC_CONSOLE_ENABLE, &e), ESRCH,
-		  "arm: no such process");
+		  "arm: no such process (a reaped child's pid)");
 	ARM(NO_L2);
 	tap_errno(ioc(NESTOR_IOC_CONSOLE_ENABLE, &e), ESRCH,
 		  "arm: pid beyond PID_MAX_LIMIT");
